@@ -1,0 +1,355 @@
+"""The Typer app: options become a Query and a Selection, sources answer, render writes; errors become exits."""
+
+import os
+import shutil
+import sys
+import traceback
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from tasklog_cli import __version__
+from tasklog_cli.errors import ExitCode, TasklogError, UsageError
+from tasklog_cli.models import Action, Record
+from tasklog_cli.query import Query, build_query
+from tasklog_cli.render import Display, Format, default_format, render, render_mapping
+from tasklog_cli.sources import OpenOptions, Selection, Source, open_source
+from tasklog_cli.times import TIME_FORMATS_HELP, Zone, iso_utc, resolve_zone, utc_from_epoch
+
+DEFAULT_RECORD_FIELDS = ("created", "task_name", "action", "run_id")
+
+
+class ColorChoice(StrEnum):
+    """When tables use colour."""
+
+    AUTO = "auto"
+    ALWAYS = "always"
+    NEVER = "never"
+
+
+class SortKey(StrEnum):
+    """What `--sort` can order records by."""
+
+    CREATED = "created"
+
+
+class TasklogGroup(TyperGroup):
+    """Runs the app with standalone_mode=False so every error ends as one line and a documented exit code."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        debug = "--debug" in argv or bool(os.environ.get("TASKLOG_DEBUG"))
+        code = run_guarded(
+            lambda: super(TasklogGroup, self).main(
+                args=argv, prog_name=prog_name or "tasklog", complete_var=complete_var,
+                standalone_mode=False, **extra,
+            ),
+            debug=debug,
+        )  # fmt: skip
+        sys.exit(code)
+
+
+def run_guarded(invoke: Any, *, debug: bool) -> int:
+    """Invoke the app, turning every exception into one stderr line and an exit code."""
+    try:
+        result = invoke()
+        return int(result) if isinstance(result, int) else ExitCode.OK
+    except TasklogError as exc:
+        return fail(str(exc), exc.exit_code, debug=debug)
+    except typer.TyperException as exc:
+        return fail(exc.format_message(), ExitCode.USAGE, debug=debug)
+    except (KeyboardInterrupt, typer.Abort):
+        print("tasklog: interrupted", file=sys.stderr)
+        return ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        silence_stdout()
+        return ExitCode.OK
+    except Exception as exc:  # a bug: still one line unless --debug
+        return fail(f"unexpected {type(exc).__name__}: {exc} (--debug shows where)", ExitCode.SOURCE, debug=debug)
+
+
+def fail(message: str, code: ExitCode, *, debug: bool) -> int:
+    """Print `tasklog: error: ...` (and the traceback under --debug); return the exit code."""
+    if debug:
+        traceback.print_exc()
+    print(f"tasklog: error: {' '.join(message.split())}", file=sys.stderr)
+    return code
+
+
+def silence_stdout() -> None:
+    """After the reader of a pipe went away, send what is left to /dev/null so the exit is quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+app = typer.Typer(
+    cls=TasklogGroup,
+    name="tasklog",
+    help="Inspect the task logs that Rocketry and fastapi-taskflow write: filter, pair runs, render.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+RepoOption = Annotated[
+    str | None,
+    typer.Option(
+        "--repo", "-r", metavar="SPEC", show_default=False,
+        help="Log store: a CSV/JSON/SQLite path, a SQLAlchemy URL, 'demo', or package.module:attr "
+        "[env: TASKLOG_REPO].",
+    ),
+]  # fmt: skip
+DebugOption = Annotated[bool, typer.Option("--debug", help="Show the traceback of an error.")]
+TaskOption = Annotated[
+    list[str] | None,
+    typer.Option("--task", "-t", metavar="NAME", help="Task name or glob (nightly_*); repeatable."),
+]
+ActionOption = Annotated[
+    list[Action] | None, typer.Option("--action", "-a", help="Action; repeatable.", case_sensitive=False)
+]
+RunIdOption = Annotated[list[str] | None, typer.Option("--run-id", metavar="ID", help="Run id; repeatable.")]
+SinceOption = Annotated[
+    str | None, typer.Option("--since", "-S", metavar="TIME", help=f"From this time on: {TIME_FORMATS_HELP}.")
+]
+UntilOption = Annotated[str | None, typer.Option("--until", "-U", metavar="TIME", help="Before this time.")]
+GrepOption = Annotated[
+    str | None, typer.Option("--grep", "-g", metavar="REGEX", help="Regex searched in message and exc_text.")
+]
+IgnoreCaseOption = Annotated[bool, typer.Option("--ignore-case", "-i", help="Make --grep ignore case.")]
+WhereOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--where", "-w", metavar="'FIELD OP VALUE'",
+        help="Condition on any field, OP one of = != < <= > >= ~ (glob); repeatable (AND).",
+    ),
+]  # fmt: skip
+LevelOption = Annotated[str | None, typer.Option("--level", metavar="LEVEL", help="Minimum levelname.")]
+FormatOption = Annotated[
+    Format | None,
+    typer.Option("--format", "-o", help="Output format [default: table on a terminal, else plain].",
+                 case_sensitive=False, show_default=False),
+]  # fmt: skip
+FieldsOption = Annotated[
+    str | None, typer.Option("--fields", metavar="A,B", help="Columns to print, or 'all'.")
+]
+ColorOption = Annotated[
+    ColorChoice, typer.Option("--color", help="Colour in tables (NO_COLOR, FORCE_COLOR apply).")
+]
+UtcOption = Annotated[bool, typer.Option("--utc", help="Read naive times and show times in UTC.")]
+TableOption = Annotated[str | None, typer.Option("--table", metavar="NAME", help="SQL table to read.")]
+StrictOption = Annotated[bool, typer.Option("--strict", help="Fail (exit 3) on a malformed row.")]
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    """How a command writes: format, fields, colour and time zone."""
+
+    fmt: Format | None = None
+    fields: str | None = None
+    color: ColorChoice = ColorChoice.AUTO
+    utc: bool = False
+
+
+@dataclass
+class Invocation:
+    """One command's opened source, its display and its clock."""
+
+    source: Source
+    display: Display
+    fmt: Format
+    zone: Zone
+    now: datetime
+    chosen_by: str
+
+    def query(self, **options: Any) -> Query:
+        """Build the Query and check its fields exist in this store."""
+        query = build_query(now=self.now, zone=self.zone, **options)
+        for condition in query.where:
+            self.source.check_fields([condition.field], "--where")
+        if query.level is not None:
+            self.source.check_fields(["levelname"], "--level")
+        if query.grep is not None and not {"message", "exc_text"} & set(self.source.columns):
+            raise UsageError(f"--grep needs a message or exc_text column; {self.source.label} has neither")
+        return query
+
+    def fields(self, requested: str | None, default: Sequence[str]) -> list[str]:
+        """The columns to print: `--fields`, else the default (every column for json/jsonl)."""
+        available = self.source.record_columns
+        if requested is None:
+            return list(available if self.fmt in (Format.JSON, Format.JSONL) else default)
+        if requested.strip() == "all":
+            return list(available)
+        names = [name.strip() for name in requested.split(",") if name.strip()]
+        self.source.check_fields(names, "--fields")
+        return names
+
+    def finish(self, count: int) -> int:
+        """Report skipped rows; exit 0 when something matched, else 1."""
+        if self.source.skipped:
+            print(
+                f"tasklog: warning: skipped {self.source.skipped} malformed row(s) in {self.source.label} "
+                "(--strict fails on them)",
+                file=sys.stderr,
+            )
+        return ExitCode.OK if count else ExitCode.NO_MATCH
+
+
+def environment_display(output: OutputOptions, zone: Zone) -> Display:
+    """The Display of this process: stdout, terminal or not, width and colour from the environment."""
+    stdout = sys.stdout
+    is_terminal = stdout.isatty()
+    columns = os.environ.get("COLUMNS", "")
+    width = shutil.get_terminal_size().columns if is_terminal else (int(columns) if columns.isdigit() else None)
+    if output.color is ColorChoice.AUTO:
+        color = not os.environ.get("NO_COLOR") and (is_terminal or bool(os.environ.get("FORCE_COLOR")))
+    else:
+        color = output.color is ColorChoice.ALWAYS
+    return Display(stdout=stdout, is_terminal=is_terminal, width=width, color=color, zone=zone)
+
+
+def pick_repo(ctx: typer.Context, repo: str | None) -> tuple[str, str]:
+    """The SPEC to open and what chose it: -r after the command, -r before it, TASKLOG_REPO."""
+    if repo:
+        return repo, "--repo"
+    before = (ctx.obj or {}).get("repo")
+    if before:
+        return before, "--repo"
+    env_repo = os.environ.get("TASKLOG_REPO")
+    if env_repo:
+        return env_repo, "TASKLOG_REPO"
+    raise UsageError("no source given: pass -r/--repo SPEC (a file, a URL or 'demo') or set TASKLOG_REPO")
+
+
+def open_invocation(
+    ctx: typer.Context, repo: str | None, output: OutputOptions, *, table: str | None = None, strict: bool = False
+) -> Invocation:
+    """Resolve the repo, open it and prepare the display."""
+    spec, chosen_by = pick_repo(ctx, repo)
+    zone = resolve_zone(utc=output.utc, name=None)
+    source = open_source(spec, OpenOptions(zone=zone, strict=strict, table=table))
+    ctx.call_on_close(source.close)
+    display = environment_display(output, zone)
+    return Invocation(
+        source=source,
+        display=display,
+        fmt=default_format(output.fmt, display),
+        zone=zone,
+        now=datetime.now(UTC),
+        chosen_by=chosen_by,
+    )
+
+
+def record_rows(records: Iterable[Record], columns: Sequence[str]) -> Iterator[Mapping[str, Any]]:
+    """Records as output rows: `created` as an aware UTC datetime."""
+    for record in records:
+        row = {name: record.get(name) for name in columns}
+        if "created" in row:
+            row["created"] = utc_from_epoch(record.created)
+        yield row
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        print(f"tasklog {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    ctx: typer.Context,
+    repo: RepoOption = None,
+    debug: DebugOption = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=version_callback, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Inspect task logs: filter records, pair runs, render tables and timelines."""
+    ctx.obj = {"repo": repo}
+
+
+@app.command("ls")
+def ls_command(
+    ctx: typer.Context,
+    repo: RepoOption = None,
+    task: TaskOption = None,
+    action: ActionOption = None,
+    run_id: RunIdOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    grep: GrepOption = None,
+    ignore_case: IgnoreCaseOption = False,
+    where: WhereOption = None,
+    level: LevelOption = None,
+    last: Annotated[int | None, typer.Option("-n", "--last", min=0, help="Only the last N records.")] = None,
+    head: Annotated[int | None, typer.Option("--head", min=0, help="Only the first N records.")] = None,
+    sort: Annotated[SortKey | None, typer.Option("--sort", help="Order by created (buffers).")] = None,
+    fmt: FormatOption = None,
+    fields: FieldsOption = None,
+    color: ColorOption = ColorChoice.AUTO,
+    utc: UtcOption = False,
+    table: TableOption = None,
+    strict: StrictOption = False,
+    debug: DebugOption = False,
+) -> int:
+    """List the records that match, in store order."""
+    if last is not None and head is not None:
+        raise UsageError("-n/--last and --head exclude each other: pick one")
+    output = OutputOptions(fmt=fmt, fields=fields, color=color, utc=utc)
+    run = open_invocation(ctx, repo, output, table=table, strict=strict)
+    query = run.query(
+        tasks=task or (), actions=action or (), run_ids=run_id or (), since=since, until=until,
+        grep=grep, ignore_case=ignore_case, where=where or (), level=level,
+    )  # fmt: skip
+    default = DEFAULT_RECORD_FIELDS + (("message",) if "message" in run.source.columns else ())
+    columns = run.fields(fields, default)
+    selection = Selection(head=head, last=last, sort_created=sort is SortKey.CREATED)
+    records = run.source.select(query, selection, fields=columns)
+    return run.finish(render(record_rows(records, columns), columns, run.fmt, run.display))
+
+
+@app.command("info")
+def info_command(
+    ctx: typer.Context,
+    repo: RepoOption = None,
+    fmt: FormatOption = None,
+    utc: UtcOption = False,
+    table: TableOption = None,
+    debug: DebugOption = False,
+) -> int:
+    """Describe the source: what it is, its model, columns, size, time span, tasks and indexes."""
+    run = open_invocation(ctx, repo, OutputOptions(fmt=fmt, utc=utc), table=table)
+    source = run.source
+    summary = source.summary()
+    facts: dict[str, Any] = {
+        "source": source.label,
+        "chosen_by": run.chosen_by,
+        "kind": source.kind,
+        "model": source.model,
+        **source.details(),
+        "columns": list(source.columns),
+        "records": summary.records,
+        "first": None if summary.first is None else iso_utc(summary.first),
+        "last": None if summary.last is None else iso_utc(summary.last),
+        "tasks": summary.tasks,
+    }
+    if source.skipped:
+        facts["malformed_rows"] = source.skipped
+    render_mapping(facts, run.fmt, run.display)
+    return ExitCode.OK

@@ -1,0 +1,89 @@
+"""Light types built per row: actions, records and the column kinds of Rocketry's record models."""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Action(StrEnum):
+    """A task action as Rocketry logs it."""
+
+    RUN = "run"
+    SUCCESS = "success"
+    FAIL = "fail"
+    TERMINATE = "terminate"
+    INACTION = "inaction"
+    CRASH = "crash"
+
+
+class ColumnKind(StrEnum):
+    """How a column's stored values are read and compared."""
+
+    TEXT = "text"
+    INT = "int"
+    FLOAT = "float"
+    EPOCH = "epoch"
+    TIME = "time"
+    DURATION = "duration"
+
+
+NUMERIC_KINDS = frozenset({ColumnKind.INT, ColumnKind.FLOAT, ColumnKind.EPOCH, ColumnKind.DURATION})
+TIME_KINDS = frozenset({ColumnKind.EPOCH, ColumnKind.TIME})
+
+REQUIRED_COLUMNS = ("task_name", "action", "created")
+CORE_COLUMNS = ("created", "task_name", "action", "run_id")
+
+# Rocketry's record models (rocketry/log/log_record.py) fix these columns' types whatever the store says.
+ROCKETRY_COLUMN_KINDS: Mapping[str, ColumnKind] = {
+    "created": ColumnKind.EPOCH,
+    "start": ColumnKind.TIME,
+    "end": ColumnKind.TIME,
+    "runtime": ColumnKind.DURATION,
+    "levelno": ColumnKind.INT,
+    "lineno": ColumnKind.INT,
+    "thread": ColumnKind.INT,
+    "process": ColumnKind.INT,
+    "msecs": ColumnKind.FLOAT,
+    "relativeCreated": ColumnKind.FLOAT,
+}
+
+_LOG_RECORD_COLUMNS = frozenset(
+    {
+        "name", "msg", "levelname", "levelno", "pathname", "filename", "module", "exc_text", "lineno",
+        "funcName", "msecs", "relativeCreated", "thread", "threadName", "processName", "process",
+        "message", "formatted_message",
+    }
+)  # fmt: skip
+_TASK_LOG_COLUMNS = frozenset({"start", "end", "runtime", "message", "exc_text"})
+
+
+def detect_model(columns: Iterable[str]) -> str:
+    """Name the richest Rocketry record model whose columns the store has."""
+    present = set(columns)
+    if _LOG_RECORD_COLUMNS <= present:
+        base = "LogRecord"
+    elif _TASK_LOG_COLUMNS <= present:
+        base = "TaskLogRecord"
+    else:
+        base = "MinimalRecord"
+    if "run_id" not in present:
+        return base
+    return {"LogRecord": "RunRecord", "TaskLogRecord": "TaskRunRecord"}.get(base, "MinimalRunRecord")
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One logged task action; `created` is epoch seconds, other times are aware UTC datetimes."""
+
+    created: float
+    task_name: str
+    action: str
+    run_id: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def get(self, name: str) -> Any:
+        """The value of any column, core or the store's own (None when absent)."""
+        if name in CORE_COLUMNS:
+            return getattr(self, name)
+        return self.extra.get(name)

@@ -1,0 +1,246 @@
+"""Every output format in one dispatch; the only module that imports Rich (lazily, for tables)."""
+
+import csv
+import json
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, TextIO
+
+from tasklog_cli.times import Zone, in_zone, iso_utc
+
+OUTCOME_STYLES = {
+    "success": "green",
+    "fail": "red",
+    "crash": "red",
+    "terminate": "yellow",
+    "inaction": "yellow",
+    "run": "cyan",
+    "running": "cyan",
+}
+STYLED_COLUMNS = frozenset({"action", "outcome", "last_outcome"})
+_PLAIN_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+class Format(StrEnum):
+    """The output formats of `-o/--format`."""
+
+    TABLE = "table"
+    PLAIN = "plain"
+    TSV = "tsv"
+    CSV = "csv"
+    JSON = "json"
+    JSONL = "jsonl"
+
+
+@dataclass(frozen=True)
+class Display:
+    """Where and how output goes: the stream, whether it is a terminal, width, colour and zone."""
+
+    stdout: TextIO
+    is_terminal: bool
+    width: int | None
+    color: bool
+    zone: Zone
+
+
+def default_format(requested: Format | None, display: Display) -> Format:
+    """The format asked for, else `table` on a terminal and `plain` in a pipe."""
+    if requested is not None:
+        return requested
+    return Format.TABLE if display.is_terminal else Format.PLAIN
+
+
+def machine_value(value: Any) -> Any:
+    """A value as machine formats carry it: UTC ISO times, durations in seconds."""
+    if isinstance(value, datetime):
+        return iso_utc(value)
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    return value
+
+
+def _text(value: Any) -> str:
+    if type(value) is str:
+        return value
+    value = machine_value(value)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def human_duration(seconds: float) -> str:
+    """A short duration for people: `850ms`, `1.2s`, `3m 04s`, `2h 05m`, `3d 04h`."""
+    if seconds < 1:
+        return f"{seconds * 1000:.0f}ms"
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m {secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}h {minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d {hours:02d}h"
+
+
+def human_value(value: Any, zone: Zone) -> str:
+    """A value as a table shows it: local time to the millisecond, human durations, one line."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return in_zone(value, zone).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+    if isinstance(value, timedelta):
+        return human_duration(value.total_seconds())
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    text = str(value)
+    first, newline, _ = text.strip().partition("\n")
+    return first + " …" if newline else first
+
+
+class BatchedWriter:
+    """Collects small writes and passes them on in batches (stdout may be unbuffered: PYTHONUNBUFFERED)."""
+
+    def __init__(self, out: TextIO, batch: int = 256) -> None:
+        self.out = out
+        self.batch = batch
+        self.parts: list[str] = []
+        self.sent = False
+
+    def write(self, text: str) -> None:
+        self.parts.append(text)
+        if len(self.parts) >= self.batch:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.parts:
+            self.out.write("".join(self.parts))
+            self.parts.clear()
+            self.sent = True
+        self.out.flush()
+
+
+def render(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], fmt: Format, display: Display) -> int:
+    """Write rows in a format; machine formats stream in small batches. Returns how many rows were written."""
+    if fmt is Format.TABLE:
+        return _render_table(rows, columns, display)
+    out = BatchedWriter(display.stdout)
+    try:
+        count = _render_machine(rows, columns, fmt, out)
+    except BaseException:
+        if not out.sent:
+            out.parts.clear()  # an error before anything went out leaves stdout empty
+        raise
+    finally:
+        out.flush()
+    return count
+
+
+def _render_machine(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], fmt: Format, out: Any) -> int:
+    """The five machine formats: no Rich, no colour, one row at a time."""
+    count = 0
+    if fmt is Format.JSON:
+        out.write("[")
+        for count, row in enumerate(rows, 1):
+            out.write(("\n" if count == 1 else ",\n") + _json({name: row.get(name) for name in columns}))
+        out.write("\n]\n" if count else "]\n")
+        return count
+    if fmt is Format.JSONL:
+        for count, row in enumerate(rows, 1):
+            out.write(_json({name: row.get(name) for name in columns}) + "\n")
+        return count
+    if fmt is Format.CSV:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns)
+        for count, row in enumerate(rows, 1):
+            writer.writerow([_text(row.get(name)) for name in columns])
+        return count
+    if fmt is Format.TSV:
+        out.write("\t".join(columns) + "\n")
+    for count, row in enumerate(rows, 1):
+        out.write("\t".join(_text(row.get(name)).translate(_PLAIN_ESCAPES) for name in columns) + "\n")
+    return count
+
+
+def _json(row: Mapping[str, Any]) -> str:
+    return json.dumps({name: machine_value(value) for name, value in row.items()}, ensure_ascii=False, default=str)
+
+
+def _console(display: Display) -> Any:
+    from rich.console import Console
+
+    return Console(
+        file=display.stdout,
+        width=display.width or (None if display.is_terminal else 100_000),
+        color_system="auto" if display.color else None,
+        force_terminal=display.color or display.is_terminal,
+        highlight=False,
+        soft_wrap=False,
+    )
+
+
+def _render_table(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], display: Display) -> int:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, header_style="bold")
+    for name in columns:
+        table.add_column(name, no_wrap=True, overflow="ellipsis", max_width=None)
+    count = 0
+    for count, row in enumerate(rows, 1):
+        cells = []
+        for name in columns:
+            value = row.get(name)
+            style = OUTCOME_STYLES.get(str(value), "") if name in STYLED_COLUMNS else ""
+            cells.append(Text(human_value(value, display.zone), style=style))
+        table.add_row(*cells)
+    if count:
+        _console(display).print(table)
+    else:
+        print("no matching records", file=sys.stderr)
+    return count
+
+
+def render_mapping(facts: Mapping[str, Any], fmt: Format, display: Display) -> None:
+    """Write key/value facts (as `info` reports them) in a format."""
+    out = display.stdout
+    if fmt in (Format.JSON, Format.JSONL):
+        out.write(json.dumps(facts, ensure_ascii=False, default=machine_value, indent=2 if fmt is Format.JSON else None))
+        out.write("\n")
+        return
+    flat = {key: _flat(value, fmt) for key, value in facts.items()}
+    if fmt is Format.TABLE:
+        from rich.table import Table
+
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold")
+        grid.add_column(overflow="fold")
+        for key, value in flat.items():
+            grid.add_row(key, value)
+        _console(display).print(grid)
+        return
+    if fmt is Format.CSV:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["key", "value"])
+        writer.writerows(flat.items())
+        return
+    if fmt is Format.TSV:
+        out.write("key\tvalue\n")
+    for key, value in flat.items():
+        out.write(f"{key}\t{value.translate(_PLAIN_ESCAPES)}\n")
+
+
+def _flat(value: Any, fmt: Format) -> str:
+    """One line of text for a fact: lists joined, nested mappings as `key=value`."""
+    if isinstance(value, Mapping):
+        return ", ".join(f"{key}={_flat(item, fmt)}" for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(_flat(item, fmt) for item in value)
+    return _text(value)

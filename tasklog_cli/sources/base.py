@@ -1,0 +1,167 @@
+"""The Source base class every store kind implements, and what it shares with them."""
+
+from abc import ABC, abstractmethod
+from collections import deque
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+
+from tasklog_cli.errors import SourceError, UsageError
+from tasklog_cli.models import CORE_COLUMNS, REQUIRED_COLUMNS, ColumnKind, Record, detect_model
+from tasklog_cli.query import Query
+from tasklog_cli.times import Zone
+from tasklog_cli.values import convert, to_epoch
+
+
+@dataclass(frozen=True)
+class OpenOptions:
+    """How to open a store: the zone of its naive times, and whether a malformed row is fatal."""
+
+    zone: Zone = None
+    strict: bool = False
+    table: str | None = None
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which of the matching records to return: the first N, the last N, and in what order."""
+
+    head: int | None = None
+    last: int | None = None
+    sort_created: bool = False
+
+
+@dataclass
+class Summary:
+    """What `info` tells about a store's contents."""
+
+    records: int = 0
+    first: float | None = None
+    last: float | None = None
+    tasks: dict[str, int] = field(default_factory=dict)
+
+
+class MalformedRowError(ValueError):
+    """A stored row that cannot be read as a task log record."""
+
+
+class Source(ABC):
+    """A task-log store opened for reading: it lists its columns and yields matching Records."""
+
+    kind: str = "store"
+
+    def __init__(self, label: str, columns: Iterable[str], options: OpenOptions) -> None:
+        self.label = label
+        self.columns = tuple(columns)
+        self.options = options
+        self.skipped = 0
+        missing = [name for name in REQUIRED_COLUMNS if name not in self.columns]
+        if missing:
+            raise SourceError(
+                f"{label} is not a task log: no {'/'.join(missing)} column "
+                f"(found: {', '.join(self.columns) or 'none'})"
+            )
+
+    @property
+    def model(self) -> str:
+        """The Rocketry record model the columns match."""
+        return detect_model(self.columns)
+
+    @property
+    def record_columns(self) -> tuple[str, ...]:
+        """Columns of a Record from this store: the core four, then the store's own."""
+        return CORE_COLUMNS + tuple(name for name in self.columns if name not in CORE_COLUMNS)
+
+    def check_fields(self, names: Iterable[str], option: str) -> None:
+        """Fail with a usage error naming any field this store does not have."""
+        unknown = [name for name in names if name not in self.record_columns]
+        if unknown:
+            raise UsageError(
+                f"unknown field {unknown[0]!r} in {option}: this store has {', '.join(self.record_columns)}"
+            )
+
+    def malformed(self, reason: str) -> None:
+        """Count a skipped row, or fail on it under --strict."""
+        if self.options.strict:
+            raise SourceError(f"malformed row in {self.label}: {reason}")
+        self.skipped += 1
+
+    @abstractmethod
+    def scan(self, query: Query, fields: Collection[str] | None = None) -> Iterator[Record]:
+        """Matching records in store order; `fields` limits which extra columns are converted."""
+
+    def select(
+        self, query: Query, selection: Selection, fields: Collection[str] | None = None
+    ) -> Iterator[Record]:
+        """Matching records with the selection applied; sources override it to push work down."""
+        return apply_selection(self.scan(query, fields), selection)
+
+    def summary(self) -> Summary:
+        """Count records, time span and tasks (by a full scan unless the store can do better)."""
+        summary = Summary()
+        for record in self.scan(Query(), fields=()):
+            summary.records += 1
+            summary.tasks[record.task_name] = summary.tasks.get(record.task_name, 0) + 1
+            if summary.first is None or record.created < summary.first:
+                summary.first = record.created
+            if summary.last is None or record.created > summary.last:
+                summary.last = record.created
+        return summary
+
+    def details(self) -> dict[str, Any]:
+        """Store-specific facts for `info` (table, indexes, ...)."""
+        return {}
+
+    def close(self) -> None:  # noqa: B027 - most sources hold nothing open between scans
+        """Release connections or files."""
+
+
+def apply_selection(records: Iterable[Record], selection: Selection) -> Iterator[Record]:
+    """Apply a Selection in Python: sort, then keep the first or the last N."""
+    if selection.sort_created:
+        records = sorted(records, key=lambda record: record.created)
+    if selection.head is not None:
+        return islice(records, selection.head)
+    if selection.last is not None:
+        return iter(deque(records, maxlen=selection.last))
+    return iter(records)
+
+
+class RowReader:
+    """Turns a mapping row (JSON object, SQL row, Red Bird item) into a Record."""
+
+    def __init__(
+        self,
+        kinds: Mapping[str, ColumnKind],
+        zone: Zone,
+        fields: Collection[str] | None,
+        *,
+        blank_is_null: bool = False,
+    ) -> None:
+        self.zone = zone
+        self.blank_is_null = blank_is_null
+        self.extras = [
+            (name, kind)
+            for name, kind in kinds.items()
+            if name not in CORE_COLUMNS and (fields is None or name in fields)
+        ]
+
+    def __call__(self, row: Mapping[str, Any]) -> Record:
+        task_name, action, created = row.get("task_name"), row.get("action"), row.get("created")
+        if task_name in (None, "") or action in (None, "") or created in (None, ""):
+            raise MalformedRowError("empty task_name, action or created")
+        run_id = row.get("run_id")
+        try:
+            return Record(
+                created=to_epoch(created, self.zone),
+                task_name=str(task_name),
+                action=str(action),
+                run_id=None if run_id in (None, "") else str(run_id),
+                extra={name: self._convert(row.get(name), kind) for name, kind in self.extras},
+            )
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise MalformedRowError(str(exc)) from exc
+
+    def _convert(self, value: Any, kind: ColumnKind) -> Any:
+        return None if self.blank_is_null and value == "" else convert(value, kind, self.zone)

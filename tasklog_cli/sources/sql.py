@@ -1,0 +1,286 @@
+"""SQL tables through SQLAlchemy: filters, order and limits pushed into the database."""
+
+import sqlite3
+from collections.abc import Collection, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Connection, Engine
+
+from tasklog_cli.errors import SourceError, UsageError
+from tasklog_cli.models import CORE_COLUMNS, ROCKETRY_COLUMN_KINDS, ColumnKind, Record
+from tasklog_cli.query import Query, compile_query
+from tasklog_cli.sources.base import MalformedRowError, OpenOptions, RowReader, Selection, Source, Summary
+from tasklog_cli.times import in_zone, utc_from_epoch
+from tasklog_cli.values import to_epoch
+
+PREFERRED_TABLES = ("tasks", "logs")
+CONNECT_TIMEOUT_SECONDS = 5
+_DRIVERS = {"postgresql": ("psycopg", "postgres"), "mysql": ("pymysql", "mysql")}
+_SQL_KINDS: tuple[tuple[type[sa.types.TypeEngine[Any]], ColumnKind], ...] = (
+    (sa.Interval, ColumnKind.DURATION),
+    (sa.DateTime, ColumnKind.TIME),
+    (sa.Date, ColumnKind.TIME),
+    (sa.Integer, ColumnKind.INT),
+    (sa.Float, ColumnKind.FLOAT),
+    (sa.Numeric, ColumnKind.FLOAT),
+)
+
+
+def safe_url(url: URL) -> str:
+    """The URL as it may be printed: password hidden."""
+    return url.render_as_string(hide_password=True)
+
+
+def _column_kind(column: sa.Column[Any]) -> ColumnKind:
+    if column.name in ROCKETRY_COLUMN_KINDS:
+        known = ROCKETRY_COLUMN_KINDS[column.name]
+        if known is not ColumnKind.EPOCH or not isinstance(column.type, sa.DateTime):
+            return known
+    for sql_type, kind in _SQL_KINDS:
+        if isinstance(column.type, sql_type):
+            return kind
+    return ColumnKind.TEXT
+
+
+def make_engine(url: URL) -> Engine:
+    """An engine that only reads: SQLite opened with mode=ro, servers with a short connect timeout."""
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        path = Path(url.database or "")
+        if not url.database or not path.is_file():
+            raise SourceError(f"no SQLite database at {url.database or '(none)'}")
+        uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+        return sa.create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True))
+    if backend in _DRIVERS and url.get_driver_name() in ("", backend, None):
+        url = url.set(drivername=f"{backend}+{_DRIVERS[backend][0]}")
+    try:
+        return sa.create_engine(url, connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS})
+    except ModuleNotFoundError as exc:
+        extra = _DRIVERS.get(backend, ("", backend))[1]
+        raise SourceError(
+            f"no driver for {backend} ({exc.name} is not installed): pip install 'tasklog[{extra}]'"
+        ) from exc
+    except sa.exc.ArgumentError as exc:
+        raise SourceError(f"cannot use URL {safe_url(url)}: {exc}") from exc
+
+
+def _pick_table(inspector: sa.Inspector, wanted: str | None, label: str) -> str:
+    tables = inspector.get_table_names()
+    if wanted is not None:
+        if wanted not in tables:
+            raise SourceError(f"no table {wanted!r} in {label} (tables: {', '.join(tables) or 'none'})")
+        return wanted
+    candidates = [
+        name
+        for name in tables
+        if {"task_name", "action", "created"} <= {c["name"] for c in inspector.get_columns(name)}
+    ]
+    for name in PREFERRED_TABLES:
+        if name in candidates:
+            return name
+    if len(candidates) == 1:
+        return candidates[0]
+    if candidates:
+        raise UsageError(f"{label} has several task-log tables ({', '.join(candidates)}): pick one with --table")
+    raise SourceError(
+        f"{label} is not a task log: no table with task_name, action and created "
+        f"(tables: {', '.join(tables) or 'none'})"
+    )
+
+
+class SqlSource(Source):
+    """A table of task-log records in SQLite, PostgreSQL or MySQL/MariaDB."""
+
+    def __init__(self, url: URL, options: OpenOptions) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        label = safe_url(url) if url.get_backend_name() != "sqlite" else str(url.database)
+        try:
+            inspector = sa.inspect(self.engine)
+            self.table_name = _pick_table(inspector, options.table, label)
+            self.table = sa.Table(self.table_name, sa.MetaData(), autoload_with=self.engine)
+            self._indexes = inspector.get_indexes(self.table_name)
+        except sa.exc.SQLAlchemyError as exc:
+            self.engine.dispose()
+            raise SourceError(f"cannot read {label}: {_first_line(exc)}") from exc
+        self.kind = f"{self.engine.dialect.name} table"
+        super().__init__(label, [column.name for column in self.table.columns], options)
+        self._kinds = {column.name: _column_kind(column) for column in self.table.columns}
+        self._created = self.table.c.created
+
+    def _connect(self) -> Connection:
+        connection = self.engine.connect()
+        if self.engine.dialect.name == "postgresql":
+            connection = connection.execution_options(postgresql_readonly=True)
+        return connection
+
+    def _store_order(self) -> list[sa.ColumnElement[Any]]:
+        """Primary key order, else SQLite's rowid, else created."""
+        primary = list(self.table.primary_key.columns)
+        if primary:
+            return primary
+        if self.engine.dialect.name == "sqlite":
+            return [sa.literal_column("rowid")]
+        return [self._created]
+
+    def _bound_time(self, epoch: float) -> Any:
+        """An epoch bound in the type of the `created` column."""
+        if self._kinds["created"] is not ColumnKind.TIME:
+            return epoch
+        moment = in_zone(utc_from_epoch(epoch), self.options.zone)
+        timezone_aware = getattr(self._created.type, "timezone", False)
+        return moment if timezone_aware else moment.replace(tzinfo=None)
+
+    def where_clauses(self, query: Query) -> tuple[list[sa.ColumnElement[bool]], bool]:
+        """SQL conditions every match satisfies, and whether they are exactly the query."""
+        columns = self.table.c
+        clauses: list[sa.ColumnElement[bool]] = []
+        exact_text = self.engine.dialect.name != "mysql"  # MySQL's collations ignore case
+        exact = exact_text
+        if query.tasks:
+            globs = query.task_globs()
+            names = [task for task in query.tasks if task not in globs]
+            if not globs:
+                clauses.append(columns.task_name.in_(names))
+            else:
+                exact = False
+        if query.actions:
+            clauses.append(columns.action.in_([str(action) for action in query.actions]))
+        if query.run_ids:
+            clauses.append(columns.run_id.in_(query.run_ids) if "run_id" in columns else sa.false())
+        if query.since is not None:
+            clauses.append(self._created >= self._bound_time(query.since))
+        if query.until is not None:
+            clauses.append(self._created < self._bound_time(query.until))
+        for condition in query.where:
+            kind = self._kinds.get(condition.field)
+            column = columns[condition.field] if condition.field in columns else None
+            if column is None or condition.op == "~" or kind is None:
+                exact = False
+            elif kind in (ColumnKind.INT, ColumnKind.FLOAT, ColumnKind.EPOCH) and condition.number is not None:
+                if kind is ColumnKind.EPOCH and self._kinds["created"] is ColumnKind.TIME:
+                    exact = False
+                    continue
+                clauses.append(_compare(column, condition.op, condition.number))
+            elif kind is ColumnKind.TEXT and condition.number is None and condition.op in ("=", "!=") and condition.value:
+                clauses.append(_compare(column, condition.op, condition.value))
+            else:
+                exact = False
+        if query.grep is not None or query.level is not None:
+            exact = False
+        return clauses, exact
+
+    def scan(self, query: Query, fields: Collection[str] | None = None) -> Iterator[Record]:
+        return self.select(query, Selection(), fields)
+
+    def select(
+        self, query: Query, selection: Selection, fields: Collection[str] | None = None
+    ) -> Iterator[Record]:
+        clauses, exact = self.where_clauses(query)
+        wanted = None if fields is None else set(fields) | query.fields()
+        names = [name for name in self.columns if wanted is None or name in wanted or name in CORE_COLUMNS]
+        order = ([self._created] if selection.sort_created else []) + self._store_order()
+        descending = selection.last is not None
+        statement = sa.select(*(self.table.c[name] for name in names)).where(*clauses)
+        statement = statement.order_by(*(column.desc() if descending else column for column in order))
+        limit = selection.head if selection.head is not None else selection.last
+        if exact and limit is not None:
+            statement = statement.limit(limit)
+        records = self._stream(statement, query, wanted, limit)
+        return reversed(list(records)) if descending else records
+
+    def _stream(
+        self, statement: sa.Select[Any], query: Query, wanted: set[str] | None, limit: int | None
+    ) -> Iterator[Record]:
+        predicate = compile_query(query)
+        to_record = RowReader(self._kinds, self.options.zone, wanted)
+        if limit == 0:
+            return
+        count = 0
+        with self._connect() as connection:
+            try:
+                result = connection.execution_options(stream_results=True, yield_per=1000).execute(statement)
+                for row in result:
+                    try:
+                        record = to_record(row._mapping)
+                    except MalformedRowError as exc:
+                        self.malformed(str(exc))
+                        continue
+                    if predicate(record):
+                        yield record
+                        count += 1
+                        if limit is not None and count >= limit:
+                            return
+            except sa.exc.SQLAlchemyError as exc:
+                raise SourceError(f"cannot read {self.label}: {_first_line(exc)}") from exc
+
+    def summary(self) -> Summary:
+        columns = self.table.c
+        with self._connect() as connection:
+            total, first, last = connection.execute(
+                sa.select(sa.func.count(), sa.func.min(self._created), sa.func.max(self._created))
+            ).one()
+            tasks = connection.execute(
+                sa.select(columns.task_name, sa.func.count()).group_by(columns.task_name).order_by(columns.task_name)
+            ).all()
+        zone = self.options.zone
+        return Summary(
+            records=int(total),
+            first=None if first is None else to_epoch(first, zone),
+            last=None if last is None else to_epoch(last, zone),
+            tasks={str(name): int(count) for name, count in tasks},
+        )
+
+    def details(self) -> dict[str, Any]:
+        indexes = [
+            {"name": index["name"], "columns": list(index["column_names"])} for index in self._indexes
+        ]
+        primary = [column.name for column in self.table.primary_key.columns]
+        if primary:
+            indexes.insert(0, {"name": "PRIMARY KEY", "columns": primary})
+        leading = [tuple(index["columns"]) for index in indexes]
+        suggested = [
+            f"CREATE INDEX ix_{self.table_name}_{'_'.join(wanted)} ON {self.table_name} ({', '.join(wanted)})"
+            for wanted in (("task_name", "created"), ("created",))
+            if not any(columns[: len(wanted)] == wanted for columns in leading)
+        ]
+        return {"table": self.table_name, "indexes": indexes, "suggested_indexes": suggested}
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _compare(column: sa.ColumnElement[Any], op: str, value: Any) -> sa.ColumnElement[bool]:
+    if op == "!=":
+        return sa.or_(column != value, column.is_(None))
+    operations = {"=": column == value, "<": column < value, "<=": column <= value, ">": column > value}
+    return operations.get(op, column >= value)
+
+
+def _first_line(exc: BaseException) -> str:
+    """A driver error's first line (never the URL, so never a password)."""
+    original = getattr(exc, "orig", None) or exc
+    return str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
+
+
+def open_sql(url_text: str, options: OpenOptions) -> SqlSource:
+    """Open a SQL source from a SQLAlchemy URL (a table may follow as `?table=` or `#table`)."""
+    url_text, _, fragment = url_text.partition("#")
+    try:
+        url = sa.engine.make_url(url_text)
+    except sa.exc.ArgumentError as exc:
+        raise UsageError(f"bad database URL: {exc}") from exc
+    table = url.query.get("table")
+    if table is not None:
+        url = url.difference_update_query(["table"])
+    wanted = options.table or (table if isinstance(table, str) else None) or fragment or None
+    return SqlSource(url, OpenOptions(zone=options.zone, strict=options.strict, table=wanted))
+
+
+def sqlite_url(path: Path) -> str:
+    """The SQLAlchemy URL of a SQLite file path."""
+    return str(URL.create("sqlite", database=str(path)))
+
