@@ -41,7 +41,8 @@ def write_sqlite(path: Path, count: int) -> None:
     path.unlink(missing_ok=True)
     with sqlite3.connect(path) as connection:
         connection.execute(
-            "CREATE TABLE tasks (id INTEGER PRIMARY KEY, task_name TEXT, action TEXT, created FLOAT, run_id TEXT)"
+            "CREATE TABLE tasks"
+            " (id INTEGER PRIMARY KEY, task_name TEXT, action TEXT, created FLOAT, run_id TEXT)"
         )
         connection.executemany(
             "INSERT INTO tasks (task_name, action, created, run_id) VALUES (?, ?, ?, ?)",

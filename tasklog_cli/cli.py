@@ -1,4 +1,4 @@
-"""The Typer app: options become a Query and a Selection, sources answer, render writes; errors become exits."""
+"""The Typer app: options become a Query and a Selection, sources answer, render writes, errors exit."""
 
 import os
 import shutil
@@ -60,6 +60,14 @@ class TasklogGroup(TyperGroup):
         )  # fmt: skip
         sys.exit(code)
 
+    def invoke(self, ctx: typer.Context) -> Any:
+        """Run the command; a reader that closed the pipe (`| head`) ends it quietly."""
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            silence_stdout()
+            return ExitCode.OK
+
 
 def run_guarded(invoke: Any, *, debug: bool) -> int:
     """Invoke the app, turning every exception into one stderr line and an exit code."""
@@ -73,11 +81,10 @@ def run_guarded(invoke: Any, *, debug: bool) -> int:
     except (KeyboardInterrupt, typer.Abort):
         print("tasklog: interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED
-    except BrokenPipeError:
-        silence_stdout()
-        return ExitCode.OK
     except Exception as exc:  # a bug: still one line unless --debug
-        return fail(f"unexpected {type(exc).__name__}: {exc} (--debug shows where)", ExitCode.SOURCE, debug=debug)
+        return fail(
+            f"unexpected {type(exc).__name__}: {exc} (--debug shows where)", ExitCode.SOURCE, debug=debug
+        )
 
 
 def fail(message: str, code: ExitCode, *, debug: bool) -> int:
@@ -216,7 +223,9 @@ def environment_display(output: OutputOptions, zone: Zone) -> Display:
     stdout = sys.stdout
     is_terminal = stdout.isatty()
     columns = os.environ.get("COLUMNS", "")
-    width = shutil.get_terminal_size().columns if is_terminal else (int(columns) if columns.isdigit() else None)
+    width = (
+        shutil.get_terminal_size().columns if is_terminal else (int(columns) if columns.isdigit() else None)
+    )
     if output.color is ColorChoice.AUTO:
         color = not os.environ.get("NO_COLOR") and (is_terminal or bool(os.environ.get("FORCE_COLOR")))
     else:
@@ -238,7 +247,12 @@ def pick_repo(ctx: typer.Context, repo: str | None) -> tuple[str, str]:
 
 
 def open_invocation(
-    ctx: typer.Context, repo: str | None, output: OutputOptions, *, table: str | None = None, strict: bool = False
+    ctx: typer.Context,
+    repo: str | None,
+    output: OutputOptions,
+    *,
+    table: str | None = None,
+    strict: bool = False,
 ) -> Invocation:
     """Resolve the repo, open it and prepare the display."""
     spec, chosen_by = pick_repo(ctx, repo)

@@ -61,9 +61,9 @@ _TASK_LOG_COLUMNS = frozenset({"start", "end", "runtime", "message", "exc_text"}
 def detect_model(columns: Iterable[str]) -> str:
     """Name the richest Rocketry record model whose columns the store has."""
     present = set(columns)
-    if _LOG_RECORD_COLUMNS <= present:
+    if present >= _LOG_RECORD_COLUMNS:
         base = "LogRecord"
-    elif _TASK_LOG_COLUMNS <= present:
+    elif present >= _TASK_LOG_COLUMNS:
         base = "TaskLogRecord"
     else:
         base = "MinimalRecord"

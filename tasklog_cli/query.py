@@ -206,12 +206,15 @@ def compile_query(query: Query) -> Callable[[Record], bool]:
                 isinstance(text := record.get(name), str) and pattern.search(text) for name in GREP_FIELDS
             )
         )
-    for condition in query.where:
-        checks.append(lambda record, c=condition: condition_holds(c, record.get(c.field)))
+    checks.extend(_where_check(condition) for condition in query.where)
     if query.level is not None:
         minimum = query.level
         checks.append(lambda record: (level_of(record) or 0) >= minimum)
     return lambda record: all(check(record) for check in checks)
+
+
+def _where_check(condition: Condition) -> Callable[[Record], bool]:
+    return lambda record: condition_holds(condition, record.get(condition.field))
 
 
 def matches(record: Record, query: Query) -> bool:

@@ -3,7 +3,7 @@
 import csv
 import json
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -144,32 +144,39 @@ def render(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], fmt: Forma
 
 def _render_machine(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], fmt: Format, out: Any) -> int:
     """The five machine formats: no Rich, no colour, one row at a time."""
-    count = 0
+    write_row = _row_writer(fmt, columns, out)
+    if fmt in (Format.CSV, Format.TSV):
+        write_row(dict(zip(columns, columns, strict=True)))
     if fmt is Format.JSON:
         out.write("[")
-        for count, row in enumerate(rows, 1):
-            out.write(("\n" if count == 1 else ",\n") + _json({name: row.get(name) for name in columns}))
+    count = 0
+    for row in rows:
+        if fmt is Format.JSON:
+            out.write(",\n" if count else "\n")
+        write_row(row)
+        count += 1
+    if fmt is Format.JSON:
         out.write("\n]\n" if count else "]\n")
-        return count
-    if fmt is Format.JSONL:
-        for count, row in enumerate(rows, 1):
-            out.write(_json({name: row.get(name) for name in columns}) + "\n")
-        return count
-    if fmt is Format.CSV:
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(columns)
-        for count, row in enumerate(rows, 1):
-            writer.writerow([_text(row.get(name)) for name in columns])
-        return count
-    if fmt is Format.TSV:
-        out.write("\t".join(columns) + "\n")
-    for count, row in enumerate(rows, 1):
-        out.write("\t".join(_text(row.get(name)).translate(_PLAIN_ESCAPES) for name in columns) + "\n")
     return count
 
 
+def _row_writer(fmt: Format, columns: Sequence[str], out: Any) -> Callable[[Mapping[str, Any]], None]:
+    """A function writing one row in a machine format."""
+    if fmt is Format.CSV:
+        writer = csv.writer(out, lineterminator="\n")
+        return lambda row: writer.writerow([_text(row.get(name)) for name in columns])
+    if fmt in (Format.JSON, Format.JSONL):
+        ending = "" if fmt is Format.JSON else "\n"
+        return lambda row: out.write(_json({name: row.get(name) for name in columns}) + ending)
+    return lambda row: out.write(
+        "\t".join(_text(row.get(name)).translate(_PLAIN_ESCAPES) for name in columns) + "\n"
+    )
+
+
 def _json(row: Mapping[str, Any]) -> str:
-    return json.dumps({name: machine_value(value) for name, value in row.items()}, ensure_ascii=False, default=str)
+    return json.dumps(
+        {name: machine_value(value) for name, value in row.items()}, ensure_ascii=False, default=str
+    )
 
 
 def _console(display: Display) -> Any:
@@ -194,7 +201,8 @@ def _render_table(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], dis
     for name in columns:
         table.add_column(name, no_wrap=True, overflow="ellipsis", max_width=None)
     count = 0
-    for count, row in enumerate(rows, 1):
+    for row in rows:
+        count += 1
         cells = []
         for name in columns:
             value = row.get(name)
@@ -212,7 +220,11 @@ def render_mapping(facts: Mapping[str, Any], fmt: Format, display: Display) -> N
     """Write key/value facts (as `info` reports them) in a format."""
     out = display.stdout
     if fmt in (Format.JSON, Format.JSONL):
-        out.write(json.dumps(facts, ensure_ascii=False, default=machine_value, indent=2 if fmt is Format.JSON else None))
+        out.write(
+            json.dumps(
+                facts, ensure_ascii=False, default=machine_value, indent=2 if fmt is Format.JSON else None
+            )
+        )
         out.write("\n")
         return
     flat = {key: _flat(value, fmt) for key, value in facts.items()}

@@ -44,9 +44,7 @@ def to_duration(value: Any, zone: Zone) -> timedelta:
     text = str(value)
     if match := _TIMEDELTA_TEXT.fullmatch(text):
         days, hours, minutes, seconds = match.groups()
-        return timedelta(
-            days=int(days or 0), hours=int(hours), minutes=int(minutes), seconds=float(seconds)
-        )
+        return timedelta(days=int(days or 0), hours=int(hours), minutes=int(minutes), seconds=float(seconds))
     try:
         return timedelta(seconds=float(text))
     except ValueError:

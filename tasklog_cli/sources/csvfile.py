@@ -181,7 +181,9 @@ class CsvSource(Source):
                 elif row:
                     self.malformed(f"{len(row)} fields where the header has {width}: {','.join(row)[:80]!r}")
 
-    def _records(self, rows: Iterable[list[str]], query: Query, fields: Collection[str] | None) -> Iterator[Record]:
+    def _records(
+        self, rows: Iterable[list[str]], query: Query, fields: Collection[str] | None
+    ) -> Iterator[Record]:
         predicate = compile_query(query)
         wanted = None if fields is None else set(fields) | query.fields()
         to_record = RowReader(self._kinds, self.options.zone, wanted, blank_is_null=True)

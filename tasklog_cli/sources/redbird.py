@@ -1,4 +1,4 @@
-"""The one module that imports Red Bird (under pydantic 2's pydantic.v1 shim), and Red Bird repos as a source."""
+"""The one module importing Red Bird (through the pydantic.v1 shim), and Red Bird repos as a source."""
 
 import importlib
 import sys

@@ -84,7 +84,9 @@ def _pick_table(inspector: sa.Inspector, wanted: str | None, label: str) -> str:
     if len(candidates) == 1:
         return candidates[0]
     if candidates:
-        raise UsageError(f"{label} has several task-log tables ({', '.join(candidates)}): pick one with --table")
+        raise UsageError(
+            f"{label} has several task-log tables ({', '.join(candidates)}): pick one with --table"
+        )
     raise SourceError(
         f"{label} is not a task log: no table with task_name, action and created "
         f"(tables: {', '.join(tables) or 'none'})"
@@ -119,7 +121,7 @@ class SqlSource(Source):
 
     def _store_order(self) -> list[sa.ColumnElement[Any]]:
         """Primary key order, else SQLite's rowid, else created."""
-        primary = list(self.table.primary_key.columns)
+        primary: list[sa.ColumnElement[Any]] = list(self.table.primary_key.columns)
         if primary:
             return primary
         if self.engine.dialect.name == "sqlite":
@@ -157,15 +159,22 @@ class SqlSource(Source):
             clauses.append(self._created < self._bound_time(query.until))
         for condition in query.where:
             kind = self._kinds.get(condition.field)
-            column = columns[condition.field] if condition.field in columns else None
+            column = columns.get(condition.field)
             if column is None or condition.op == "~" or kind is None:
                 exact = False
-            elif kind in (ColumnKind.INT, ColumnKind.FLOAT, ColumnKind.EPOCH) and condition.number is not None:
+            elif (
+                kind in (ColumnKind.INT, ColumnKind.FLOAT, ColumnKind.EPOCH) and condition.number is not None
+            ):
                 if kind is ColumnKind.EPOCH and self._kinds["created"] is ColumnKind.TIME:
                     exact = False
                     continue
                 clauses.append(_compare(column, condition.op, condition.number))
-            elif kind is ColumnKind.TEXT and condition.number is None and condition.op in ("=", "!=") and condition.value:
+            elif (
+                kind is ColumnKind.TEXT
+                and condition.number is None
+                and condition.op in ("=", "!=")
+                and condition.value
+            ):
                 clauses.append(_compare(column, condition.op, condition.value))
             else:
                 exact = False
@@ -205,7 +214,7 @@ class SqlSource(Source):
                 result = connection.execution_options(stream_results=True, yield_per=1000).execute(statement)
                 for row in result:
                     try:
-                        record = to_record(row._mapping)
+                        record = to_record(dict(row._mapping))
                     except MalformedRowError as exc:
                         self.malformed(str(exc))
                         continue
@@ -224,7 +233,9 @@ class SqlSource(Source):
                 sa.select(sa.func.count(), sa.func.min(self._created), sa.func.max(self._created))
             ).one()
             tasks = connection.execute(
-                sa.select(columns.task_name, sa.func.count()).group_by(columns.task_name).order_by(columns.task_name)
+                sa.select(columns.task_name, sa.func.count())
+                .group_by(columns.task_name)
+                .order_by(columns.task_name)
             ).all()
         zone = self.options.zone
         return Summary(
@@ -235,8 +246,9 @@ class SqlSource(Source):
         )
 
     def details(self) -> dict[str, Any]:
-        indexes = [
-            {"name": index["name"], "columns": list(index["column_names"])} for index in self._indexes
+        indexes: list[dict[str, Any]] = [
+            {"name": index["name"], "columns": [str(name) for name in index["column_names"]]}
+            for index in self._indexes
         ]
         primary = [column.name for column in self.table.primary_key.columns]
         if primary:
@@ -256,8 +268,14 @@ class SqlSource(Source):
 def _compare(column: sa.ColumnElement[Any], op: str, value: Any) -> sa.ColumnElement[bool]:
     if op == "!=":
         return sa.or_(column != value, column.is_(None))
-    operations = {"=": column == value, "<": column < value, "<=": column <= value, ">": column > value}
-    return operations.get(op, column >= value)
+    operations: dict[str, sa.ColumnElement[bool]] = {
+        "=": column == value,
+        "<": column < value,
+        "<=": column <= value,
+        ">": column > value,
+        ">=": column >= value,
+    }
+    return operations[op]
 
 
 def _first_line(exc: BaseException) -> str:
@@ -283,4 +301,3 @@ def open_sql(url_text: str, options: OpenOptions) -> SqlSource:
 def sqlite_url(path: Path) -> str:
     """The SQLAlchemy URL of a SQLite file path."""
     return str(URL.create("sqlite", database=str(path)))
-
