@@ -129,7 +129,14 @@ TaskOption = Annotated[
     typer.Option("--task", "-t", metavar="NAME", help="Task name or glob (nightly_*); repeatable."),
 ]
 ActionOption = Annotated[
-    list[Action] | None, typer.Option("--action", "-a", help="Action; repeatable.", case_sensitive=False)
+    list[Action] | None,
+    typer.Option(
+        "--action",
+        "-a",
+        metavar="ACTION",
+        case_sensitive=False,
+        help="run, success, fail, terminate, inaction or crash; repeatable.",
+    ),
 ]
 RunIdOption = Annotated[list[str] | None, typer.Option("--run-id", metavar="ID", help="Run id; repeatable.")]
 SinceOption = Annotated[
@@ -150,14 +157,20 @@ WhereOption = Annotated[
 LevelOption = Annotated[str | None, typer.Option("--level", metavar="LEVEL", help="Minimum levelname.")]
 FormatOption = Annotated[
     Format | None,
-    typer.Option("--format", "-o", help="Output format [default: table on a terminal, else plain].",
+    typer.Option("--format", "-o", metavar="FORMAT",
+                 help="table, plain, tsv, csv, json or jsonl [default: table on a terminal, else plain].",
                  case_sensitive=False, show_default=False),
 ]  # fmt: skip
 FieldsOption = Annotated[
     str | None, typer.Option("--fields", metavar="A,B", help="Columns to print, or 'all'.")
 ]
 ColorOption = Annotated[
-    ColorChoice, typer.Option("--color", help="Colour in tables (NO_COLOR, FORCE_COLOR apply).")
+    ColorChoice,
+    typer.Option(
+        "--color",
+        metavar="WHEN",
+        help="auto, always or never: colour in tables (NO_COLOR, FORCE_COLOR apply).",
+    ),
 ]
 UtcOption = Annotated[bool, typer.Option("--utc", help="Read naive times and show times in UTC.")]
 TableOption = Annotated[str | None, typer.Option("--table", metavar="NAME", help="SQL table to read.")]
@@ -311,9 +324,15 @@ def ls_command(
     ignore_case: IgnoreCaseOption = False,
     where: WhereOption = None,
     level: LevelOption = None,
-    last: Annotated[int | None, typer.Option("-n", "--last", min=0, help="Only the last N records.")] = None,
-    head: Annotated[int | None, typer.Option("--head", min=0, help="Only the first N records.")] = None,
-    sort: Annotated[SortKey | None, typer.Option("--sort", help="Order by created (buffers).")] = None,
+    last: Annotated[
+        int | None, typer.Option("-n", "--last", min=0, metavar="N", help="Only the last N records.")
+    ] = None,
+    head: Annotated[
+        int | None, typer.Option("--head", min=0, metavar="N", help="Only the first N records.")
+    ] = None,
+    sort: Annotated[
+        SortKey | None, typer.Option("--sort", metavar="created", help="Order by created time (buffers).")
+    ] = None,
     fmt: FormatOption = None,
     fields: FieldsOption = None,
     color: ColorOption = ColorChoice.AUTO,

@@ -21,6 +21,8 @@ OUTCOME_STYLES = {
     "running": "cyan",
 }
 STYLED_COLUMNS = frozenset({"action", "outcome", "last_outcome"})
+FLEXIBLE_COLUMNS = frozenset({"message", "exc_text", "msg", "formatted_message", "error", "pathname"})
+ID_COLUMNS = frozenset({"run_id", "id", "task_id"})
 _PLAIN_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
@@ -192,28 +194,56 @@ def _console(display: Display) -> Any:
     )
 
 
+def fit_widths(natural: Sequence[int], tiers: Sequence[int], room: int) -> list[int]:
+    """Column widths within `room`: tier 0 (long text) gives way first, then tier 1, then the rest; none vanish."""
+    widths = list(natural)
+    for tier in sorted(set(tiers)):
+        floor = 10 if tier == 0 else 6
+        while sum(widths) > room:
+            candidates = [
+                position
+                for position, width in enumerate(widths)
+                if tiers[position] == tier and width > min(floor, natural[position])
+            ]
+            if not candidates:
+                break
+            widest = max(candidates, key=lambda position: widths[position])
+            widths[widest] -= min(sum(widths) - room, widths[widest] - min(floor, natural[widest]))
+    return widths
+
+
 def _render_table(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], display: Display) -> int:
+    """A Rich table that fits the width: long text columns give way first and are cut with `…`."""
     from rich import box
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, header_style="bold")
-    for name in columns:
-        table.add_column(name, no_wrap=True, overflow="ellipsis", max_width=None)
-    count = 0
-    for row in rows:
-        count += 1
-        cells = []
-        for name in columns:
-            value = row.get(name)
-            style = OUTCOME_STYLES.get(str(value), "") if name in STYLED_COLUMNS else ""
-            cells.append(Text(human_value(value, display.zone), style=style))
-        table.add_row(*cells)
-    if count:
-        _console(display).print(table)
-    else:
+    cells = [
+        [
+            Text(
+                human_value(row.get(name), display.zone),
+                style=OUTCOME_STYLES.get(str(row.get(name)), "") if name in STYLED_COLUMNS else "",
+            )
+            for name in columns
+        ]
+        for row in rows
+    ]
+    if not cells:
         print("no matching records", file=sys.stderr)
-    return count
+        return 0
+    console = _console(display)
+    natural = [
+        max(len(name), *(row[position].cell_len for row in cells)) for position, name in enumerate(columns)
+    ]
+    tiers = [0 if name in FLEXIBLE_COLUMNS else 1 if name in ID_COLUMNS else 2 for name in columns]
+    widths = fit_widths(natural, tiers, console.width - 3 * len(columns) + 1)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, header_style="bold")
+    for name, width in zip(columns, widths, strict=True):
+        table.add_column(name, no_wrap=True, overflow="ellipsis", width=width)
+    for row in cells:
+        table.add_row(*row)
+    console.print(table)
+    return len(cells)
 
 
 def render_mapping(facts: Mapping[str, Any], fmt: Format, display: Display) -> None:

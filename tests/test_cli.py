@@ -71,7 +71,17 @@ def test_machine_fields_and_times_are_exact() -> None:
     rows = jsonl(run_cli("ls", "-r", str(ROCKETRY / "task_run.csv"), "--head", "1", "-o", "jsonl").stdout)
     row = rows[0]
     assert list(row)[:4] == ["created", "task_name", "action", "run_id"]
-    assert set(row) == {"created", "task_name", "action", "run_id", "start", "end", "runtime", "message", "exc_text"}
+    assert set(row) == {
+        "created",
+        "task_name",
+        "action",
+        "run_id",
+        "start",
+        "end",
+        "runtime",
+        "message",
+        "exc_text",
+    }
     first = independent_rows(ROCKETRY / "task_run.csv")[0]
     from datetime import UTC, datetime
 
@@ -91,8 +101,12 @@ def test_last_head_and_sort() -> None:
     path = str(ROCKETRY / "task_run.csv")
     every = jsonl(run_cli("ls", "-r", path, "-o", "jsonl", "--fields", "created,task_name").stdout)
     last = jsonl(run_cli("ls", "-r", path, "-n", "7", "-o", "jsonl", "--fields", "created,task_name").stdout)
-    head = jsonl(run_cli("ls", "-r", path, "--head", "4", "-o", "jsonl", "--fields", "created,task_name").stdout)
-    ordered = jsonl(run_cli("ls", "-r", path, "--sort", "created", "-o", "jsonl", "--fields", "created").stdout)
+    head = jsonl(
+        run_cli("ls", "-r", path, "--head", "4", "-o", "jsonl", "--fields", "created,task_name").stdout
+    )
+    ordered = jsonl(
+        run_cli("ls", "-r", path, "--sort", "created", "-o", "jsonl", "--fields", "created").stdout
+    )
     assert last == every[-7:]
     assert head == every[:4]
     assert [row["created"] for row in ordered] == sorted(row["created"] for row in every)
@@ -109,7 +123,9 @@ def test_repo_after_the_command_wins_and_env_is_the_fallback() -> None:
     assert json.loads(before)["source"] == csv_path
     from_env = json.loads(run_cli("info", "-o", "json", env={"TASKLOG_REPO": db_path}).stdout)
     assert (from_env["source"], from_env["chosen_by"]) == (db_path, "TASKLOG_REPO")
-    flag_over_env = json.loads(run_cli("info", "-r", csv_path, "-o", "json", env={"TASKLOG_REPO": db_path}).stdout)
+    flag_over_env = json.loads(
+        run_cli("info", "-r", csv_path, "-o", "json", env={"TASKLOG_REPO": db_path}).stdout
+    )
     assert flag_over_env["source"] == csv_path
 
 
@@ -121,7 +137,9 @@ def test_plain_escapes_keep_one_record_per_line() -> None:
     assert len(lines) == len(expected)
     task, exc_text = lines[0].split("\t")
     assert task == expected[0]["task_name"]
-    assert "\\n" in exc_text and exc_text.replace("\\n", "\n").replace("\\\\", "\\") == expected[0]["exc_text"]
+    assert (
+        "\\n" in exc_text and exc_text.replace("\\n", "\n").replace("\\\\", "\\") == expected[0]["exc_text"]
+    )
 
 
 def test_tsv_and_csv_have_headers_and_parse_back() -> None:
@@ -185,11 +203,16 @@ def test_info_describes_csv_and_sqlite() -> None:
     assert info["tasks"] == dict(sorted(Counter(str(row["task_name"]) for row in rows).items()))
     info = json.loads(run_cli("info", "-r", str(ROCKETRY / "task_run.db"), "-o", "json").stdout)
     assert (info["table"], info["model"]) == ("tasks", "TaskRunRecord")
-    assert "CREATE INDEX ix_tasks_task_name_created ON tasks (task_name, created)" in info["suggested_indexes"]
+    assert (
+        "CREATE INDEX ix_tasks_task_name_created ON tasks (task_name, created)" in info["suggested_indexes"]
+    )
     assert json.loads(run_cli("info", "-r", str(ROCKETRY / "minimal.csv"), "-o", "json").stdout)["model"] == (
         "MinimalRecord"
     )
-    assert json.loads(run_cli("info", "-r", str(ROCKETRY / "run.csv"), "-o", "json").stdout)["model"] == "RunRecord"
+    assert (
+        json.loads(run_cli("info", "-r", str(ROCKETRY / "run.csv"), "-o", "json").stdout)["model"]
+        == "RunRecord"
+    )
 
 
 def test_demo_is_real_rocketry_and_small() -> None:
@@ -303,7 +326,9 @@ def test_malformed_rows_are_skipped_with_a_count_or_fatal_under_strict(tmp_path:
     )
     result = run_cli("ls", "-r", str(path), "-o", "jsonl")
     assert [row["action"] for row in jsonl(result.stdout)] == ["run", "success"]
-    assert result.stderr == f"tasklog: warning: skipped 3 malformed row(s) in {path} (--strict fails on them)\n"
+    assert (
+        result.stderr == f"tasklog: warning: skipped 3 malformed row(s) in {path} (--strict fails on them)\n"
+    )
     strict = run_cli("ls", "-r", str(path), "--strict", "-o", "jsonl", expect=3)
     assert strict.stderr.startswith("tasklog: error: malformed row")
 

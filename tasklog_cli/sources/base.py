@@ -107,6 +107,7 @@ class Source(ABC):
                 summary.first = record.created
             if summary.last is None or record.created > summary.last:
                 summary.last = record.created
+        summary.tasks = dict(sorted(summary.tasks.items()))
         return summary
 
     def details(self) -> dict[str, Any]:
