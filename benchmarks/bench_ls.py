@@ -1,5 +1,5 @@
-"""Issue #2 figures in one run: `tasklog ls --task X --action fail` on 1,000,000 CSV records against Red Bird's
-CSVFileRepo and a bare csv.reader loop, peak memory of `ls -n 10`, and start-up against `python -c pass`."""
+"""Issue #2 figures in one run: `tasklog ls --task X --action fail` on 1,000,000 CSV records against Red
+Bird's CSVFileRepo and a bare csv.reader loop, peak memory of `ls -n 10`, start-up against `python -c pass`."""
 
 import argparse
 import subprocess
@@ -46,12 +46,15 @@ def timed(command: list[str], repeat: int) -> tuple[float, str]:
 
 
 def peak_memory_mb(command: list[str]) -> float:
-    """Peak resident memory of a command, in MB (run in a child that reports its own children's peak)."""
+    """Peak resident memory of a command in MB (a child process reports its own children's peak)."""
     probe = (
-        "import resource, subprocess, sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True); "
+        "import resource, subprocess, sys; "
+        "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True); "
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
     )
-    result = subprocess.run([sys.executable, "-c", probe, *command], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", probe, *command], capture_output=True, text=True, check=True
+    )
     return int(result.stdout) / 1024
 
 
@@ -82,14 +85,18 @@ def main() -> None:
     small_ls, _ = timed([*tasklog, "ls", "-r", str(small), "-n", "10"], 10)
 
     print(f"records: {args.records:,} ({data.stat().st_size / 1e6:.0f} MB CSV), {matches} matching")
-    print(f"ls --task {TASK} --action fail   tasklog {ours:.3f} s | Red Bird CSVFileRepo {redbird:.3f} s | "
-          f"csv.reader loop {bare:.3f} s")
+    print(
+        f"ls --task {TASK} --action fail   tasklog {ours:.3f} s | Red Bird CSVFileRepo {redbird:.3f} s | "
+        f"csv.reader loop {bare:.3f} s"
+    )
     print(f"  speed-up over Red Bird: {redbird / ours:.1f}x (goal >= 10x)")
     print(f"  ratio to csv.reader loop: {ours / bare:.2f}x (goal <= 2x)")
     print(f"ls -n 10: {tail_time:.3f} s, peak memory {memory:.0f} MB (goal < 100 MB)")
-    print(f"start-up: python -c pass {bare_start * 1000:.0f} ms | tasklog --help {help_start * 1000:.0f} ms "
-          f"(+{(help_start - bare_start) * 1000:.0f} ms, goal <= +200 ms) | ls -n 10 on 1,000 records "
-          f"{small_ls * 1000:.0f} ms (+{(small_ls - bare_start) * 1000:.0f} ms)")
+    print(
+        f"start-up: python -c pass {bare_start * 1000:.0f} ms | tasklog --help {help_start * 1000:.0f} ms "
+        f"(+{(help_start - bare_start) * 1000:.0f} ms, goal <= +200 ms) | ls -n 10 on 1,000 records "
+        f"{small_ls * 1000:.0f} ms (+{(small_ls - bare_start) * 1000:.0f} ms)"
+    )
 
 
 if __name__ == "__main__":

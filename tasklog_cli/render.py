@@ -195,7 +195,7 @@ def _console(display: Display) -> Any:
 
 
 def fit_widths(natural: Sequence[int], tiers: Sequence[int], room: int) -> list[int]:
-    """Column widths within `room`: tier 0 (long text) gives way first, then tier 1, then the rest; none vanish."""
+    """Widths within `room`: tier 0 (long text) gives way first, then tier 1, then the rest; none vanish."""
     widths = list(natural)
     for tier in sorted(set(tiers)):
         floor = 10 if tier == 0 else 6

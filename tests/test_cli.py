@@ -354,7 +354,12 @@ def test_every_command_has_help() -> None:
 def tasklog_process(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     return subprocess.run(  # type: ignore[call-overload, no-any-return]
-        [sys.executable, "-m", "tasklog_cli", *args], capture_output=True, text=True, env=env, **kwargs
+        [sys.executable, "-m", "tasklog_cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        **kwargs,
     )
 
 
@@ -367,7 +372,9 @@ def test_python_dash_m_and_piped_default_format() -> None:
 
 def test_closed_pipe_ends_quietly() -> None:
     command = f"{sys.executable} -m tasklog_cli ls -r demo | head -n 1"
-    result = subprocess.run(["bash", "-o", "pipefail", "-c", command], capture_output=True, text=True)
+    result = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", command], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0
     assert len(result.stdout.splitlines()) == 1
     assert result.stderr == ""
