@@ -1,5 +1,5 @@
-"""Issue #2 figures in one run: `tasklog ls --task X --action fail` on 1,000,000 CSV records against Red
-Bird's CSVFileRepo and a bare csv.reader loop, peak memory of `ls -n 10`, start-up against `python -c pass`."""
+"""Issue #2 figures in one run: `tasklog ls --task X --action fail` on 1,000,000 CSV records against
+Red Bird's CSVFileRepo and a bare csv.reader loop, peak memory of `ls -n 10`, and start-up time."""
 
 import argparse
 import subprocess

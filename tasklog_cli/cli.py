@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
@@ -20,6 +20,9 @@ from tasklog_cli.query import Query, build_query
 from tasklog_cli.render import Display, Format, default_format, render, render_mapping
 from tasklog_cli.sources import OpenOptions, Selection, Source, open_source
 from tasklog_cli.times import TIME_FORMATS_HELP, Zone, iso_utc, resolve_zone, utc_from_epoch
+
+if TYPE_CHECKING:
+    from typer import _click as click
 
 DEFAULT_RECORD_FIELDS = ("created", "task_name", "action", "run_id")
 
@@ -60,7 +63,7 @@ class TasklogGroup(TyperGroup):
         )  # fmt: skip
         sys.exit(code)
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: "click.Context") -> Any:
         """Run the command; a reader that closed the pipe (`| head`) ends it quietly."""
         try:
             return super().invoke(ctx)
