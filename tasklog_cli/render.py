@@ -194,11 +194,14 @@ def _console(display: Display) -> Any:
     )
 
 
+# Which columns give way, in turn, and how narrow each may get: long text, then ids, then text again, then all.
+_SHRINK_STEPS = ((0, 30), (1, 8), (0, 10), (2, 6))
+
+
 def fit_widths(natural: Sequence[int], tiers: Sequence[int], room: int) -> list[int]:
-    """Widths within `room`: tier 0 (long text) gives way first, then tier 1, then the rest; none vanish."""
+    """Widths within `room`: tier 0 (long text) gives way first, then tier 1 (ids), then the rest; none vanish."""
     widths = list(natural)
-    for tier in sorted(set(tiers)):
-        floor = 10 if tier == 0 else 6
+    for tier, floor in _SHRINK_STEPS:
         while sum(widths) > room:
             candidates = [
                 position
