@@ -1,6 +1,7 @@
 """The one query model every command and source shares, and its reference semantics."""
 
 import logging
+import math
 import re
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
@@ -60,7 +61,7 @@ class Query(BaseModel):
         if self.grep is not None:
             used.update(GREP_FIELDS)
         if self.level is not None:
-            used.add("levelname")
+            used.update(("levelname", "levelno"))
         return used
 
     def task_globs(self) -> tuple[str, ...]:
@@ -71,7 +72,7 @@ class Query(BaseModel):
 def is_number(text: str) -> bool:
     """Whether text reads as a finite number."""
     try:
-        return float(text) not in (float("inf"), float("-inf")) and text.strip().lower() != "nan"
+        return math.isfinite(float(text))
     except ValueError:
         return False
 
@@ -138,6 +139,8 @@ def _comparable(value: Any, condition: Condition) -> tuple[Any, Any]:
     if isinstance(value, datetime):
         if condition.moment is not None:
             return value.timestamp(), condition.moment
+        if condition.number is not None:
+            return value.timestamp(), condition.number
         return iso_utc(value), condition.value
     if isinstance(value, timedelta):
         value = value.total_seconds()

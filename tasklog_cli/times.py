@@ -1,5 +1,6 @@
 """Time zones, the time expressions users type, and UTC ISO-8601 formatting."""
 
+import math
 import re
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -63,6 +64,15 @@ def _span_seconds(text: str) -> float:
 
 def parse_time(text: str, *, now: datetime, zone: Zone) -> float:
     """Parse a user's time expression (see TIME_FORMATS_HELP) to epoch seconds."""
+    epoch = _parse_time(text, now=now, zone=zone)
+    try:
+        utc_from_epoch(epoch)
+    except (OverflowError, OSError, ValueError) as exc:
+        raise UsageError(f"bad time {text!r}: out of range") from exc
+    return epoch
+
+
+def _parse_time(text: str, *, now: datetime, zone: Zone) -> float:
     expr = text.strip().lower()
     local_now = in_zone(now, zone)
     midnight = attach_zone(datetime.combine(local_now.date(), time()), zone)
@@ -75,9 +85,11 @@ def parse_time(text: str, *, now: datetime, zone: Zone) -> float:
         return attach_zone(yesterday, zone).timestamp()
     if expr.startswith("@"):
         try:
-            return float(expr[1:])
+            epoch = float(expr[1:])
         except ValueError:
-            pass
+            epoch = math.nan
+        if math.isfinite(epoch):
+            return epoch
     elif span := _SPAN_EXPR.fullmatch(expr):
         seconds = _span_seconds(span.group(2))
         return now.timestamp() + (seconds if span.group(1) == "+" else -seconds)

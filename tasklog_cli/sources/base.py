@@ -97,6 +97,11 @@ class Source(ABC):
         """Matching records with the selection applied; sources override it to push work down."""
         return apply_selection(self.scan(query, fields), selection)
 
+    def history(self, query: Query, fields: Collection[str] | None = None) -> Iterator[Record]:
+        """Every record of the query's tasks, by task name, then created (ties in store order)."""
+        records = self.scan(Query(tasks=query.tasks), fields)
+        return iter(sorted(records, key=lambda record: (record.task_name, record.created)))
+
     def summary(self) -> Summary:
         """Count records, time span and tasks (by a full scan unless the store can do better)."""
         summary = Summary()

@@ -13,7 +13,7 @@ from tasklog_cli.sources.base import MalformedRowError, OpenOptions, RowReader, 
 from tasklog_cli.values import to_epoch
 
 CHUNK_BYTES = 1 << 20
-_GLOB_PARTS = re.compile(r"\[[^\]]*\]|[*?\[]")
+_GLOB_PARTS = re.compile(r"\[!?\]?[^\]]*\]|[*?\[]")  # fnmatch: a `]` right after `[` or `[!` is a member
 
 
 def csv_needle(value: str) -> str | None:
@@ -100,15 +100,19 @@ def read_header(path: Path) -> tuple[list[str], int]:
     """The header row's column names and the byte offset where data rows start."""
     with path.open("rb") as file:
         head = file.read(CHUNK_BYTES)
-    if not head:
-        raise SourceError(f"{path} is empty (0 bytes): not a task log")
-    if b"\0" in head:
-        raise SourceError(f"{path} is a binary file, not a CSV task log")
-    lines = head.split(b"\n")
-    for end in range(1, len(lines) + 1):
-        header = b"\n".join(lines[:end])
-        if header.count(b'"') % 2 == 0:
-            break
+        if not head:
+            raise SourceError(f"{path} is empty (0 bytes): not a task log")
+        if b"\0" in head:
+            raise SourceError(f"{path} is a binary file, not a CSV task log")
+        while True:
+            end = head.find(b"\n")
+            while end >= 0 and head.count(b'"', 0, end) % 2:
+                end = head.find(b"\n", end + 1)
+            more = file.read(CHUNK_BYTES) if end < 0 else b""
+            if not more:
+                break
+            head += more
+    header = head if end < 0 else head[:end]
     try:
         columns = next(csv.reader([header.decode("utf-8-sig")]), [])
     except (UnicodeDecodeError, csv.Error) as exc:
@@ -162,8 +166,9 @@ class CsvSource(Source):
 
     def _rows(self, query: Query) -> Iterator[list[str]]:
         """Raw rows that pass the prefilter and the raw checks, malformed ones counted and dropped."""
-        groups = prefilter_groups(query)
-        raw_check = self._raw_check(query)
+        strict = self.options.strict  # --strict reads every row, so every malformed one is seen
+        groups = [] if strict else prefilter_groups(query)
+        raw_check = self._raw_check(Query() if strict else query)
         width = len(self.columns)
         for texts in read_records(self.path, self._data_offset):
             rows = csv.reader(keep_containing(texts, groups))
@@ -203,7 +208,12 @@ class CsvSource(Source):
     def select(
         self, query: Query, selection: Selection, fields: Collection[str] | None = None
     ) -> Iterator[Record]:
-        raw_checks_decide = not (query.grep or query.where or query.level is not None)
+        raw_checks_decide = not (query.grep or query.where or query.level is not None or self.options.strict)
         if selection.last is not None and not selection.sort_created and raw_checks_decide:
-            return self._records(deque(self._rows(query), maxlen=selection.last), query, fields)
+            skipped = self.skipped
+            tail = deque(self._rows(query), maxlen=selection.last)
+            records = list(self._records(tail, query, fields))
+            if len(records) == len(tail):
+                return iter(records)
+            self.skipped = skipped  # a malformed row took a place in the tail: count again, exactly
         return super().select(query, selection, fields)

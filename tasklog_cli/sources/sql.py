@@ -111,6 +111,12 @@ class SqlSource(Source):
         self.kind = f"{self.engine.dialect.name} table"
         super().__init__(label, [column.name for column in self.table.columns], options)
         self._kinds = {column.name: _column_kind(column) for column in self.table.columns}
+        # Only columns the database itself compares as numbers take numeric conditions in SQL.
+        self._numeric = {
+            column.name
+            for column in self.table.columns
+            if isinstance(column.type, sa.Integer | sa.Float | sa.Numeric)
+        }
         self._created = self.table.c.created
 
     def _connect(self) -> Connection:
@@ -153,21 +159,19 @@ class SqlSource(Source):
             clauses.append(columns.action.in_([str(action) for action in query.actions]))
         if query.run_ids:
             clauses.append(columns.run_id.in_(query.run_ids) if "run_id" in columns else sa.false())
-        if query.since is not None:
+        window_in_sql = "created" in self._numeric or self._kinds["created"] is ColumnKind.TIME
+        if query.since is not None and window_in_sql:
             clauses.append(self._created >= self._bound_time(query.since))
-        if query.until is not None:
+        if query.until is not None and window_in_sql:
             clauses.append(self._created < self._bound_time(query.until))
+        if (query.since is not None or query.until is not None) and not window_in_sql:
+            exact = False
         for condition in query.where:
             kind = self._kinds.get(condition.field)
             column = columns.get(condition.field)
             if column is None or condition.op == "~" or kind is None:
                 exact = False
-            elif (
-                kind in (ColumnKind.INT, ColumnKind.FLOAT, ColumnKind.EPOCH) and condition.number is not None
-            ):
-                if kind is ColumnKind.EPOCH and self._kinds["created"] is ColumnKind.TIME:
-                    exact = False
-                    continue
+            elif condition.field in self._numeric and condition.number is not None:
                 clauses.append(_compare(column, condition.op, condition.number))
             elif (
                 kind is ColumnKind.TEXT
@@ -225,6 +229,15 @@ class SqlSource(Source):
                             return
             except sa.exc.SQLAlchemyError as exc:
                 raise SourceError(f"cannot read {self.label}: {_first_line(exc)}") from exc
+
+    def history(self, query: Query, fields: Collection[str] | None = None) -> Iterator[Record]:
+        tasks_only = Query(tasks=query.tasks)
+        clauses, _ = self.where_clauses(tasks_only)
+        wanted = set(fields or ())
+        names = [name for name in self.columns if name in wanted or name in CORE_COLUMNS]
+        order = [self.table.c.task_name, self._created, *self._store_order()]
+        statement = sa.select(*(self.table.c[name] for name in names)).where(*clauses).order_by(*order)
+        return self._stream(statement, tasks_only, wanted, None)
 
     def summary(self) -> Summary:
         columns = self.table.c
