@@ -4,7 +4,7 @@ import os
 import shutil
 import sys
 import traceback
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -17,9 +17,29 @@ from tasklog_cli import __version__
 from tasklog_cli.errors import ExitCode, TasklogError, UsageError
 from tasklog_cli.models import Action, Record
 from tasklog_cli.query import Query, build_query
-from tasklog_cli.render import Display, Format, default_format, render, render_mapping
+from tasklog_cli.render import (
+    Display,
+    Format,
+    TimelineRun,
+    default_format,
+    render,
+    render_mapping,
+    render_timeline,
+)
+from tasklog_cli.reports import (
+    RUN_FIELDS,
+    RUNTIME_FIELDS,
+    TASK_FIELDS,
+    Bucket,
+    run_row,
+    runtime_rows,
+    task_rows,
+    timeline_rows,
+    worst_first,
+)
+from tasklog_cli.runs import FAILURES, RUNNING, Run, pair_runs, run_selector
 from tasklog_cli.sources import OpenOptions, Selection, Source, open_source
-from tasklog_cli.times import TIME_FORMATS_HELP, Zone, iso_utc, resolve_zone, utc_from_epoch
+from tasklog_cli.times import TIME_FORMATS_HELP, Zone, iso_utc, parse_span, resolve_zone, utc_from_epoch
 
 if TYPE_CHECKING:
     from typer import _click as click
@@ -178,6 +198,16 @@ ColorOption = Annotated[
 UtcOption = Annotated[bool, typer.Option("--utc", help="Read naive times and show times in UTC.")]
 TableOption = Annotated[str | None, typer.Option("--table", metavar="NAME", help="SQL table to read.")]
 StrictOption = Annotated[bool, typer.Option("--strict", help="Fail (exit 3) on a malformed row.")]
+RetryWindowOption = Annotated[
+    str,
+    typer.Option(
+        "--retry-window", metavar="SPAN",
+        help="A run starting this soon after a failed run of its task is its retry (Rocketry).",
+    ),
+]  # fmt: skip
+LastRunsOption = Annotated[
+    int | None, typer.Option("-n", "--last", min=0, metavar="N", help="Only the last N runs.")
+]
 
 
 @dataclass(frozen=True)
@@ -212,16 +242,25 @@ class Invocation:
             raise UsageError(f"--grep needs a message or exc_text column; {self.source.label} has neither")
         return query
 
-    def fields(self, requested: str | None, default: Sequence[str]) -> list[str]:
+    def fields(
+        self, requested: str | None, default: Sequence[str], available: Sequence[str] | None = None
+    ) -> list[str]:
         """The columns to print: `--fields`, else the default (every column for json/jsonl)."""
-        available = self.source.record_columns
+        available = self.source.record_columns if available is None else available
         if requested is None:
             return list(available if self.fmt in (Format.JSON, Format.JSONL) else default)
         if requested.strip() == "all":
             return list(available)
         names = [name.strip() for name in requested.split(",") if name.strip()]
-        self.source.check_fields(names, "--fields")
+        unknown = [name for name in names if name not in available]
+        if unknown:
+            raise UsageError(f"unknown field {unknown[0]!r} in --fields: use {', '.join(available)}")
         return names
+
+    def runs(self, query: Query, retry_window: str, fields: Collection[str] = ()) -> list[Run]:
+        """Every run of the query's tasks, paired over their whole history."""
+        records = self.source.history(query, fields=set(fields) | query.fields())
+        return pair_runs(records, parse_span(retry_window))
 
     def finish(self, count: int) -> int:
         """Report skipped rows; exit 0 when something matched, else 1."""
@@ -389,3 +428,204 @@ def info_command(
         facts["malformed_rows"] = source.skipped
     render_mapping(facts, run.fmt, run.display)
     return ExitCode.OK
+
+
+class OutcomeChoice(StrEnum):
+    """The outcomes a run can have."""
+
+    SUCCESS = "success"
+    FAIL = "fail"
+    TERMINATE = "terminate"
+    INACTION = "inaction"
+    CRASH = "crash"
+    RUNNING = "running"
+
+
+@app.command("runs")
+def runs_command(
+    ctx: typer.Context,
+    repo: RepoOption = None,
+    task: TaskOption = None,
+    run_id: RunIdOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    grep: GrepOption = None,
+    ignore_case: IgnoreCaseOption = False,
+    where: WhereOption = None,
+    level: LevelOption = None,
+    outcome: Annotated[
+        list[OutcomeChoice] | None,
+        typer.Option(
+            "--outcome",
+            metavar="OUTCOME",
+            case_sensitive=False,
+            help="success, fail, terminate, inaction, crash or running; repeatable.",
+        ),
+    ] = None,
+    running: Annotated[bool, typer.Option("--running", help="Only runs still running.")] = False,
+    failed: Annotated[
+        bool, typer.Option("--failed", help="Only failed runs: fail, terminate, crash.")
+    ] = False,
+    last: LastRunsOption = None,
+    retry_window: RetryWindowOption = "10m",
+    fmt: FormatOption = None,
+    fields: FieldsOption = None,
+    color: ColorOption = ColorChoice.AUTO,
+    utc: UtcOption = False,
+    table: TableOption = None,
+    strict: StrictOption = False,
+    debug: DebugOption = False,
+) -> int:
+    """List runs: each `run` record paired with its finish, with duration, outcome and attempt."""
+    run = open_invocation(ctx, repo, OutputOptions(fmt=fmt, fields=fields, color=color, utc=utc), table=table,
+                          strict=strict)  # fmt: skip
+    query = run.query(tasks=task or (), run_ids=run_id or (), since=since, until=until, grep=grep,
+                      ignore_case=ignore_case, where=where or (), level=level)  # fmt: skip
+    outcomes = {str(choice) for choice in outcome or ()}
+    outcomes |= {RUNNING} if running else set()
+    outcomes |= set(FAILURES) if failed else set()
+    selected = sorted(
+        filter(run_selector(query, outcomes), run.runs(query, retry_window)), key=lambda r: r.moment
+    )
+    if last is not None:
+        selected = selected[-last:] if last else []
+    available = RUN_FIELDS + (("status",) if any(item.status for item in selected) else ())
+    columns = run.fields(fields, RUN_FIELDS, available)
+    return run.finish(render((run_row(item) for item in selected), columns, run.fmt, run.display))
+
+
+@app.command("runtimes")
+def runtimes_command(
+    ctx: typer.Context,
+    repo: RepoOption = None,
+    task: TaskOption = None,
+    run_id: RunIdOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    grep: GrepOption = None,
+    ignore_case: IgnoreCaseOption = False,
+    where: WhereOption = None,
+    level: LevelOption = None,
+    by: Annotated[Bucket | None, typer.Option("--by", metavar="hour|day", help="Add a time bucket.")] = None,
+    retry_window: RetryWindowOption = "10m",
+    fmt: FormatOption = None,
+    fields: FieldsOption = None,
+    color: ColorOption = ColorChoice.AUTO,
+    utc: UtcOption = False,
+    table: TableOption = None,
+    strict: StrictOption = False,
+    debug: DebugOption = False,
+) -> int:
+    """Per-task statistics: runs by outcome, success rate, and min / p50 / p95 / max / mean duration."""
+    run = open_invocation(ctx, repo, OutputOptions(fmt=fmt, fields=fields, color=color, utc=utc), table=table,
+                          strict=strict)  # fmt: skip
+    query = run.query(tasks=task or (), run_ids=run_id or (), since=since, until=until, grep=grep,
+                      ignore_case=ignore_case, where=where or (), level=level)  # fmt: skip
+    selected = list(filter(run_selector(query), run.runs(query, retry_window)))
+    person = run.fmt is Format.TABLE and run.display.is_terminal
+    rows = runtime_rows(selected, by=by, zone=run.zone, recent=person)
+    default = RUNTIME_FIELDS if by is None else ("task_name", "bucket", *RUNTIME_FIELDS[1:])
+    columns = run.fields(fields, default, default)
+    if person and fields is None:
+        columns += ["recent", "outcomes"]
+    return run.finish(render(rows, columns, run.fmt, run.display))
+
+
+@app.command("tasks")
+def tasks_command(
+    ctx: typer.Context,
+    repo: RepoOption = None,
+    task: TaskOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    retry_window: RetryWindowOption = "10m",
+    fmt: FormatOption = None,
+    fields: FieldsOption = None,
+    color: ColorOption = ColorChoice.AUTO,
+    utc: UtcOption = False,
+    table: TableOption = None,
+    strict: StrictOption = False,
+    debug: DebugOption = False,
+) -> int:
+    """One row per task: runs, last start, last outcome and duration, success rate and streak."""
+    run = open_invocation(ctx, repo, OutputOptions(fmt=fmt, fields=fields, color=color, utc=utc), table=table,
+                          strict=strict)  # fmt: skip
+    query = run.query(tasks=task or (), since=since, until=until)
+    rows = task_rows(filter(run_selector(query), run.runs(query, retry_window)))
+    if run.fmt is Format.TABLE:
+        rows = worst_first(rows)
+    columns = run.fields(fields, TASK_FIELDS, TASK_FIELDS)
+    return run.finish(render(rows, columns, run.fmt, run.display))
+
+
+@app.command("timeline")
+def timeline_command(
+    ctx: typer.Context,
+    tasks: Annotated[
+        list[str], typer.Argument(metavar="TASK...", help="Task names or globs.", show_default=False)
+    ],
+    repo: RepoOption = None,
+    run_id: RunIdOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    grep: GrepOption = None,
+    ignore_case: IgnoreCaseOption = False,
+    where: WhereOption = None,
+    last: LastRunsOption = None,
+    full: Annotated[bool, typer.Option("--full", help="Show whole tracebacks and messages.")] = False,
+    retry_window: RetryWindowOption = "10m",
+    fmt: FormatOption = None,
+    fields: FieldsOption = None,
+    color: ColorOption = ColorChoice.AUTO,
+    utc: UtcOption = False,
+    table: TableOption = None,
+    strict: StrictOption = False,
+    debug: DebugOption = False,
+) -> int:
+    """A task's history run by run: its records and messages, with `--- Retry N ---` between attempts."""
+    run = open_invocation(ctx, repo, OutputOptions(fmt=fmt, fields=fields, color=color, utc=utc), table=table,
+                          strict=strict)  # fmt: skip
+    query = run.query(tasks=tasks, run_ids=run_id or (), since=since, until=until, grep=grep,
+                      ignore_case=ignore_case, where=where or ())  # fmt: skip
+    text_columns = [name for name in ("message", "exc_text") if name in run.source.columns]
+    keep = run_selector(query)
+    by_task: dict[str, list[tuple[int, Run]]] = {}
+    totals: dict[str, int] = {}
+    for number, item in numbered_runs(run.runs(query, retry_window, fields=text_columns)):
+        totals[item.task_name] = number
+        if keep(item):
+            by_task.setdefault(item.task_name, []).append((number, item))
+    if last is not None:
+        by_task = {name: numbered[-last:] if last else [] for name, numbered in by_task.items()}
+    if run.fmt in (Format.TABLE, Format.PLAIN):
+        groups = [
+            (name, totals[name], [timeline_run(number, item, text_columns) for number, item in numbered])
+            for name, numbered in sorted(by_task.items())
+            if numbered
+        ]
+        return run.finish(render_timeline(groups, run.fmt, run.display, full=full))
+    available = ["run", "attempt", *run.source.record_columns]
+    columns = run.fields(fields, ["run", "attempt", *DEFAULT_RECORD_FIELDS, *text_columns], available)
+    numbered_selection = [pair for name in sorted(by_task) for pair in by_task[name]]
+    return run.finish(render(timeline_rows(numbered_selection, columns), columns, run.fmt, run.display))
+
+
+def numbered_runs(runs: Iterable[Run]) -> Iterator[tuple[int, Run]]:
+    """Each run with its number in its task's history (1 for the first), in task then start order."""
+    counts: dict[str, int] = {}
+    for item in runs:
+        counts[item.task_name] = counts.get(item.task_name, 0) + 1
+        yield counts[item.task_name], item
+
+
+def timeline_run(number: int, item: Run, text_columns: Sequence[str]) -> TimelineRun:
+    """A run as the human timeline shows it."""
+    row = run_row(item)
+    records = [
+        {"created": utc_from_epoch(record.created), "action": record.action,
+         **{name: record.get(name) for name in text_columns}}
+        for record in item.records
+    ]  # fmt: skip
+    return TimelineRun(
+        number, item.attempt, row["start"], item.outcome, row["duration"], item.run_id, records
+    )

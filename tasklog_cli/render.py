@@ -20,9 +20,11 @@ OUTCOME_STYLES = {
     "run": "cyan",
     "running": "cyan",
 }
-STYLED_COLUMNS = frozenset({"action", "outcome", "last_outcome"})
+STYLED_COLUMNS = frozenset({"action", "outcome", "last_outcome", "streak"})
+PERCENT_COLUMNS = frozenset({"success_rate"})
 FLEXIBLE_COLUMNS = frozenset({"message", "exc_text", "msg", "formatted_message", "error", "pathname"})
 ID_COLUMNS = frozenset({"run_id", "id", "task_id"})
+TIME_COLUMNS = frozenset({"created", "start", "end", "last_start", "bucket"})
 _PLAIN_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
@@ -89,6 +91,32 @@ def human_duration(seconds: float) -> str:
         return f"{hours}h {minutes:02d}m"
     days, hours = divmod(hours, 24)
     return f"{days}d {hours:02d}h"
+
+
+SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: Sequence[float]) -> str:
+    """Values as block heights between their minimum and maximum."""
+    if not values:
+        return ""
+    low, high = min(values), max(values)
+    scale = (len(SPARK_BLOCKS) - 1) / (high - low) if high > low else 0
+    return "".join(SPARK_BLOCKS[round((value - low) * scale)] for value in values)
+
+
+def _cell(name: str, value: Any, zone: Zone) -> Any:
+    """A table cell: coloured outcomes, percentages, sparklines and outcome strips, else human text."""
+    from rich.text import Text
+
+    if name == "outcomes":
+        return Text.assemble(*(("■", OUTCOME_STYLES.get(outcome, "")) for outcome in value))
+    if name == "recent":
+        return Text(sparkline(value), style="cyan")
+    if name in PERCENT_COLUMNS and isinstance(value, float):
+        return Text(f"{value:.0%}")
+    style = OUTCOME_STYLES.get(str(value).split(" ")[0], "") if name in STYLED_COLUMNS else ""
+    return Text(human_value(value, zone), style=style)
 
 
 def human_value(value: Any, zone: Zone) -> str:
@@ -194,12 +222,32 @@ def _console(display: Display) -> Any:
     )
 
 
-# Which columns give way, in turn, and how narrow each may get: long text, then ids, then text again, then all.
-_SHRINK_STEPS = ((0, 30), (1, 8), (0, 10), (2, 6))
+# Which columns give way in turn, and how narrow each may get: long text, ids, long text again, times,
+# counts and the like, and task names last.
+_SHRINK_STEPS = ((0, 30), (1, 8), (0, 10), (2, 12), (3, 6), (4, 8))
+# Shorter headers where a table is tight; machine formats keep the field names.
+TABLE_HEADERS = {
+    "success_rate": "ok%",
+    "terminate": "term",
+    "inaction": "inact",
+    "last_start": "last start",
+    "last_outcome": "last",
+    "last_duration": "took",
+}
+
+
+def _shrink_tier(name: str) -> int:
+    if name in FLEXIBLE_COLUMNS:
+        return 0
+    if name in ID_COLUMNS:
+        return 1
+    if name in TIME_COLUMNS:
+        return 2
+    return 4 if name == "task_name" else 3
 
 
 def fit_widths(natural: Sequence[int], tiers: Sequence[int], room: int) -> list[int]:
-    """Widths within `room`: tier 0 (long text) gives way first, then tier 1 (ids), then the rest; none vanish."""
+    """Widths within `room`: tier 0 (long text) gives way first, then 1 (ids), then the rest; none vanish."""
     widths = list(natural)
     for tier, floor in _SHRINK_STEPS:
         while sum(widths) > room:
@@ -219,30 +267,22 @@ def _render_table(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], dis
     """A Rich table that fits the width: long text columns give way first and are cut with `…`."""
     from rich import box
     from rich.table import Table
-    from rich.text import Text
 
-    cells = [
-        [
-            Text(
-                human_value(row.get(name), display.zone),
-                style=OUTCOME_STYLES.get(str(row.get(name)), "") if name in STYLED_COLUMNS else "",
-            )
-            for name in columns
-        ]
-        for row in rows
-    ]
+    cells = [[_cell(name, row.get(name), display.zone) for name in columns] for row in rows]
     if not cells:
         print("no matching records", file=sys.stderr)
         return 0
     console = _console(display)
+    headers = [TABLE_HEADERS.get(name, name) for name in columns]
     natural = [
-        max(len(name), *(row[position].cell_len for row in cells)) for position, name in enumerate(columns)
+        max(len(header), *(row[position].cell_len for row in cells))
+        for position, header in enumerate(headers)
     ]
-    tiers = [0 if name in FLEXIBLE_COLUMNS else 1 if name in ID_COLUMNS else 2 for name in columns]
+    tiers = [_shrink_tier(name) for name in columns]
     widths = fit_widths(natural, tiers, console.width - 3 * len(columns) + 1)
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, header_style="bold")
-    for name, width in zip(columns, widths, strict=True):
-        table.add_column(name, no_wrap=True, overflow="ellipsis", width=width)
+    for header, width in zip(headers, widths, strict=True):
+        table.add_column(header, no_wrap=True, overflow="ellipsis", width=width)
     for row in cells:
         table.add_row(*row)
     console.print(table)
@@ -289,3 +329,80 @@ def _flat(value: Any, fmt: Format) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(_flat(item, fmt) for item in value)
     return _text(value)
+
+
+@dataclass(frozen=True)
+class TimelineRun:
+    """One run as the human timeline shows it: its number in its task's history and what happened."""
+
+    number: int
+    attempt: int
+    start: datetime | None
+    outcome: str
+    duration: timedelta | None
+    run_id: str | None
+    records: Sequence[Mapping[str, Any]]
+
+
+def render_timeline(
+    tasks: Sequence[tuple[str, int, Sequence[TimelineRun]]], fmt: Format, display: Display, *, full: bool
+) -> int:
+    """The human timeline: per task a heading, per run a header line, its records, and retry separators."""
+    from rich.text import Text
+
+    lines: list[Text] = []
+    shown = 0
+    for task_name, total, runs in tasks:
+        if lines:
+            lines.append(Text(""))
+        lines.append(Text.assemble((task_name, "bold"), f"  {len(runs)} of {total} runs"))
+        previous: TimelineRun | None = None
+        for run in runs:
+            if previous is not None and run.attempt == previous.attempt + 1:
+                lines.append(Text(f"  --- Retry {run.attempt - 1} ---", style="yellow"))
+            lines.append(_run_header(run, display.zone))
+            lines.extend(_record_lines(run, display.zone, full=full))
+            previous = run
+            shown += 1
+    if fmt is Format.TABLE:
+        console = _console(display)
+        for line in lines:
+            console.print(line, overflow="ellipsis", no_wrap=not full, crop=not full)
+    else:
+        display.stdout.write("".join(line.plain + "\n" for line in lines))
+    return shown
+
+
+def _run_header(run: TimelineRun, zone: Zone) -> Any:
+    from rich.text import Text
+
+    return Text.assemble(
+        "  ",
+        (human_value(run.start, zone) if run.start is not None else "(start unknown)".ljust(23), "bold"),
+        "  ",
+        (run.outcome.ljust(9), OUTCOME_STYLES.get(run.outcome, "")),
+        f"  {human_value(run.duration, zone) or '-':>8}",
+        f"  attempt {run.attempt}",
+        f"  run #{run.number}",
+        f"  id {run.run_id}" if run.run_id else "",
+    )
+
+
+def _record_lines(run: TimelineRun, zone: Zone, *, full: bool) -> list[Any]:
+    from rich.text import Text
+
+    lines = []
+    for record in run.records:
+        clock = human_value(record["created"], zone)[11:]
+        action = str(record.get("action", ""))
+        message = str(record.get("message") or "")
+        lines.append(
+            Text.assemble(
+                f"      {clock}  ", (action.ljust(9), OUTCOME_STYLES.get(action, "")), f"  {message}"
+            )
+        )
+        trace = str(record.get("exc_text") or "").rstrip()
+        if trace:
+            shown = trace.splitlines() if full else trace.splitlines()[-1:]
+            lines.extend(Text(" " * 29 + line, style="red") for line in shown)
+    return lines

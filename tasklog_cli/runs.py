@@ -2,12 +2,13 @@
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from tasklog_cli.models import Action, Record
+from tasklog_cli.query import Query, compile_query
 
 FINISHES = frozenset({Action.SUCCESS, Action.FAIL, Action.TERMINATE, Action.INACTION})
 FAILURES = frozenset({"fail", "terminate", "crash"})
@@ -40,9 +41,11 @@ class Run:
         return self.end - self.start
 
     @property
-    def moment(self) -> float | None:
-        """When the run counts as happening: its start, else its finish."""
-        return self.start if self.start is not None else self.end
+    def moment(self) -> float:
+        """When the run counts as happening: its start, else its finish, else its (crash) record."""
+        if self.start is not None:
+            return self.start
+        return self.end if self.end is not None else self.records[-1].created
 
     @property
     def chain_end(self) -> float | None:
@@ -118,7 +121,7 @@ def pair_task(records: Iterable[Record], retry_window: timedelta = DEFAULT_RETRY
             tuple(opened.records))
         for opened in open_runs
     )  # fmt: skip
-    runs.sort(key=lambda run: (run.moment is None, run.moment or 0.0))
+    runs.sort(key=lambda run: run.moment)
     return runs
 
 
@@ -159,7 +162,7 @@ def success_rate(outcomes: Iterable[str]) -> float | None:
 def runtime_stats(runs: Sequence[Run]) -> dict[str, Any]:
     """Counts by outcome, success rate and duration statistics of one group of runs."""
     durations = sorted(duration for run in runs if (duration := run.duration) is not None)
-    last = max(runs, key=lambda run: run.moment or float("-inf"))
+    last = max(runs, key=lambda run: run.moment)
     stats: dict[str, Any] = {"runs": len(runs)}
     stats.update({outcome: sum(run.outcome == outcome for run in runs) for outcome in OUTCOMES})
     stats.update(
@@ -203,11 +206,23 @@ def retry_chains(runs: Sequence[Run]) -> Iterator[list[Run]]:
         yield chain
 
 
-def select_runs(runs: Iterable[Run], keep: Callable[[Run], bool]) -> list[Run]:
-    """The runs a predicate keeps (pairing has already seen the whole history)."""
-    return [run for run in runs if keep(run)]
+def run_selector(query: Query, outcomes: Collection[str] = ()) -> Callable[[Run], bool]:
+    """Which runs a query selects (DESIGN §3): by run id, by when it happened, by any of its records."""
+    run_ids = frozenset(query.run_ids)
+    wanted_outcomes = frozenset(outcomes)
+    since = float("-inf") if query.since is None else query.since
+    until = float("inf") if query.until is None else query.until
+    by_record = query.grep is not None or query.where or query.level is not None
+    record_matches = compile_query(
+        Query(grep=query.grep, ignore_case=query.ignore_case, where=query.where, level=query.level)
+    )
 
+    def keep(run: Run) -> bool:
+        return (
+            (not run_ids or run.run_id in run_ids)
+            and (not wanted_outcomes or run.outcome in wanted_outcomes)
+            and since <= run.moment < until
+            and (not by_record or any(record_matches(record) for record in run.records))
+        )
 
-def with_attempt(run: Run, attempt: int) -> Run:
-    """A copy of a run with another attempt number."""
-    return replace(run, attempt=attempt)
+    return keep

@@ -62,6 +62,14 @@ def _span_seconds(text: str) -> float:
     return sum(float(amount) * _UNIT_SECONDS[unit] for amount, unit in _SPAN.findall(text))
 
 
+def parse_span(text: str) -> timedelta:
+    """A length of time such as `10m`, `1h30m` or `90s`."""
+    span = _SPAN_EXPR.fullmatch(text.strip().lower())
+    if span is None or span.group(1):
+        raise UsageError(f"bad duration {text!r}: use 90s, 10m, 1h30m, 2d or 1w")
+    return timedelta(seconds=_span_seconds(span.group(2)))
+
+
 def parse_time(text: str, *, now: datetime, zone: Zone) -> float:
     """Parse a user's time expression (see TIME_FORMATS_HELP) to epoch seconds."""
     epoch = _parse_time(text, now=now, zone=zone)

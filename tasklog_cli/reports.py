@@ -1,0 +1,133 @@
+"""Runs turned into output rows: runs, runtimes per task (and time bucket), task health, timeline rows."""
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from tasklog_cli.runs import FAILURES, RUNNING, Run, runtime_stats, streak, success_rate
+from tasklog_cli.times import Zone, in_zone, utc_from_epoch
+
+RUN_FIELDS = ("task_name", "run_id", "start", "end", "duration", "outcome", "attempt")
+RUNTIME_FIELDS = (
+    "task_name", "runs", "success", "fail", "terminate", "inaction", "crash", "running", "success_rate",
+    "min", "p50", "p95", "max", "mean", "last_start", "last_outcome",
+)  # fmt: skip
+TASK_FIELDS = ("task_name", "runs", "last_start", "last_outcome", "last_duration", "success_rate", "streak")
+DURATION_FIELDS = frozenset({"duration", "min", "p50", "p95", "max", "mean", "last_duration"})
+TIME_FIELDS = frozenset({"start", "end", "last_start", "bucket"})
+RECENT = 20
+
+
+class Bucket(StrEnum):
+    """Time buckets for `runtimes --by`."""
+
+    HOUR = "hour"
+    DAY = "day"
+
+
+def _typed(row: dict[str, Any]) -> dict[str, Any]:
+    """Epoch seconds become UTC datetimes and durations timedeltas, so every format shows them its way."""
+    for name, value in row.items():
+        if value is not None and name in TIME_FIELDS and not isinstance(value, datetime):
+            row[name] = utc_from_epoch(value)
+        elif value is not None and name in DURATION_FIELDS:
+            row[name] = timedelta(seconds=value)
+    return row
+
+
+def run_row(run: Run) -> dict[str, Any]:
+    """One run as an output row."""
+    row = {
+        "task_name": run.task_name,
+        "run_id": run.run_id,
+        "start": run.start,
+        "end": run.end,
+        "duration": run.duration,
+        "outcome": run.outcome,
+        "attempt": run.attempt,
+    }
+    if run.status is not None:
+        row["status"] = run.status
+    return _typed(row)
+
+
+def bucket_start(moment: float, bucket: Bucket, zone: Zone) -> datetime:
+    """The start of the hour or day (in the display zone) that a moment falls in."""
+    local = in_zone(utc_from_epoch(moment), zone)
+    if bucket is Bucket.HOUR:
+        return local.replace(minute=0, second=0, microsecond=0)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def runtime_rows(
+    runs: Iterable[Run], *, by: Bucket | None = None, zone: Zone = None, recent: bool = False
+) -> list[dict[str, Any]]:
+    """Statistics per task (and per time bucket with `by`); `recent` adds the last durations and outcomes."""
+    groups: dict[tuple[str, Any], list[Run]] = defaultdict(list)
+    for run in runs:
+        bucket = None if by is None else bucket_start(run.moment, by, zone)
+        groups[(run.task_name, bucket)].append(run)
+    rows = []
+    for (task_name, bucket), group in sorted(groups.items(), key=lambda item: (item[0][0], item[0][1] or 0)):
+        row: dict[str, Any] = {"task_name": task_name}
+        if by is not None:
+            row["bucket"] = bucket
+        row.update(runtime_stats(group))
+        if recent:
+            row["recent"] = [duration for run in group[-RECENT:] if (duration := run.duration) is not None]
+            row["outcomes"] = [run.outcome for run in group[-RECENT:]]
+        rows.append(_typed(row))
+    return rows
+
+
+def task_rows(runs: Iterable[Run]) -> list[dict[str, Any]]:
+    """One health row per task, by task name."""
+    by_task: dict[str, list[Run]] = defaultdict(list)
+    for run in runs:
+        by_task[run.task_name].append(run)
+    rows = []
+    for task_name in sorted(by_task):
+        task_runs = sorted(by_task[task_name], key=lambda run: run.moment)
+        last = task_runs[-1]
+        rows.append(
+            _typed(
+                {
+                    "task_name": task_name,
+                    "runs": len(task_runs),
+                    "last_start": last.start,
+                    "last_outcome": last.outcome,
+                    "last_duration": last.duration,
+                    "success_rate": success_rate(run.outcome for run in task_runs),
+                    "streak": streak(task_runs),
+                }
+            )
+        )
+    return rows
+
+
+def worst_first(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Task rows ordered for a person: failing streaks (longest first), then low success rates."""
+
+    def badness(row: dict[str, Any]) -> tuple[int, int, float]:
+        outcome, _, count = str(row["streak"]).partition(" x")
+        failing = outcome in FAILURES
+        rate = row["success_rate"]
+        rank = 0 if failing else 1 if row["last_outcome"] == RUNNING else 2
+        return rank, -int(count or 0) if failing else 0, 1.0 if rate is None else rate
+
+    return sorted(rows, key=badness)
+
+
+def timeline_rows(numbered: Sequence[tuple[int, Run]], columns: Sequence[str]) -> list[dict[str, Any]]:
+    """A timeline for machines: each run's records with the run's number in its task and its attempt."""
+    rows = []
+    for number, run in numbered:
+        for record in run.records:
+            row: dict[str, Any] = {name: record.get(name) for name in columns}
+            row.update(run=number, attempt=run.attempt)
+            if "created" in row:
+                row["created"] = utc_from_epoch(record.created)
+            rows.append(row)
+    return rows
