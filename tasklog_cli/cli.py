@@ -1,5 +1,6 @@
 """The Typer app: options become a Query and a Selection, sources answer, render writes, errors exit."""
 
+import gc
 import os
 import shutil
 import sys
@@ -29,6 +30,7 @@ from tasklog_cli.render import (
 from tasklog_cli.reports import (
     RUN_FIELDS,
     RUNTIME_FIELDS,
+    RUNTIME_TABLE_FIELDS,
     TASK_FIELDS,
     Bucket,
     run_row,
@@ -74,13 +76,21 @@ class TasklogGroup(TyperGroup):
     ) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
         debug = "--debug" in argv or bool(os.environ.get("TASKLOG_DEBUG"))
-        code = run_guarded(
-            lambda: super(TasklogGroup, self).main(
-                args=argv, prog_name=prog_name or "tasklog", complete_var=complete_var,
-                standalone_mode=False, **extra,
-            ),
-            debug=debug,
-        )  # fmt: skip
+        # A command builds millions of short-lived, acyclic tuples on a large store: cycle collection
+        # would only cost time there (up to half of it). It is back on when the command ends.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            code = run_guarded(
+                lambda: super(TasklogGroup, self).main(
+                    args=argv, prog_name=prog_name or "tasklog", complete_var=complete_var,
+                    standalone_mode=False, **extra,
+                ),
+                debug=debug,
+            )  # fmt: skip
+        finally:
+            if collecting:
+                gc.enable()
         sys.exit(code)
 
     def invoke(self, ctx: "click.Context") -> Any:
@@ -257,7 +267,7 @@ class Invocation:
             raise UsageError(f"unknown field {unknown[0]!r} in --fields: use {', '.join(available)}")
         return names
 
-    def runs(self, query: Query, retry_window: str, fields: Collection[str] = ()) -> list[Run]:
+    def runs(self, query: Query, retry_window: str, fields: Collection[str] = ()) -> Iterator[Run]:
         """Every run of the query's tasks, paired over their whole history."""
         records = self.source.history(query, fields=set(fields) | query.fields())
         return pair_runs(records, parse_span(retry_window))
@@ -522,12 +532,13 @@ def runtimes_command(
     query = run.query(tasks=task or (), run_ids=run_id or (), since=since, until=until, grep=grep,
                       ignore_case=ignore_case, where=where or (), level=level)  # fmt: skip
     selected = list(filter(run_selector(query), run.runs(query, retry_window)))
-    person = run.fmt is Format.TABLE and run.display.is_terminal
-    rows = runtime_rows(selected, by=by, zone=run.zone, recent=person)
-    default = RUNTIME_FIELDS if by is None else ("task_name", "bucket", *RUNTIME_FIELDS[1:])
-    columns = run.fields(fields, default, default)
-    if person and fields is None:
-        columns += ["recent", "outcomes"]
+    terminal = run.fmt is Format.TABLE and run.display.is_terminal
+    rows = runtime_rows(selected, by=by, zone=run.zone, recent=terminal)
+    bucket = ("bucket",) if by is not None else ()
+    available = ("task_name", *bucket, *RUNTIME_FIELDS[1:])
+    # A table is for reading: the figures people look at first, and on a terminal the recent runs drawn.
+    readable = ("task_name", *bucket, *RUNTIME_TABLE_FIELDS, *(("recent", "outcomes") if terminal else ()))
+    columns = run.fields(fields, readable if run.fmt is Format.TABLE else available, available)
     return run.finish(render(rows, columns, run.fmt, run.display))
 
 
@@ -536,8 +547,13 @@ def tasks_command(
     ctx: typer.Context,
     repo: RepoOption = None,
     task: TaskOption = None,
+    run_id: RunIdOption = None,
     since: SinceOption = None,
     until: UntilOption = None,
+    grep: GrepOption = None,
+    ignore_case: IgnoreCaseOption = False,
+    where: WhereOption = None,
+    level: LevelOption = None,
     retry_window: RetryWindowOption = "10m",
     fmt: FormatOption = None,
     fields: FieldsOption = None,
@@ -547,10 +563,11 @@ def tasks_command(
     strict: StrictOption = False,
     debug: DebugOption = False,
 ) -> int:
-    """One row per task: runs, last start, last outcome and duration, success rate and streak."""
+    """One row per task, health at a glance: runs, last start, outcome and duration, success rate, streak."""
     run = open_invocation(ctx, repo, OutputOptions(fmt=fmt, fields=fields, color=color, utc=utc), table=table,
                           strict=strict)  # fmt: skip
-    query = run.query(tasks=task or (), since=since, until=until)
+    query = run.query(tasks=task or (), run_ids=run_id or (), since=since, until=until, grep=grep,
+                      ignore_case=ignore_case, where=where or (), level=level)  # fmt: skip
     rows = task_rows(filter(run_selector(query), run.runs(query, retry_window)))
     if run.fmt is Format.TABLE:
         rows = worst_first(rows)
@@ -571,6 +588,7 @@ def timeline_command(
     grep: GrepOption = None,
     ignore_case: IgnoreCaseOption = False,
     where: WhereOption = None,
+    level: LevelOption = None,
     last: LastRunsOption = None,
     full: Annotated[bool, typer.Option("--full", help="Show whole tracebacks and messages.")] = False,
     retry_window: RetryWindowOption = "10m",
@@ -586,7 +604,7 @@ def timeline_command(
     run = open_invocation(ctx, repo, OutputOptions(fmt=fmt, fields=fields, color=color, utc=utc), table=table,
                           strict=strict)  # fmt: skip
     query = run.query(tasks=tasks, run_ids=run_id or (), since=since, until=until, grep=grep,
-                      ignore_case=ignore_case, where=where or ())  # fmt: skip
+                      ignore_case=ignore_case, where=where or (), level=level)  # fmt: skip
     text_columns = [name for name in ("message", "exc_text") if name in run.source.columns]
     keep = run_selector(query)
     by_task: dict[str, list[tuple[int, Run]]] = {}

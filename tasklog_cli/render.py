@@ -105,10 +105,12 @@ def sparkline(values: Sequence[float]) -> str:
     return "".join(SPARK_BLOCKS[round((value - low) * scale)] for value in values)
 
 
-def _cell(name: str, value: Any, zone: Zone) -> Any:
-    """A table cell: coloured outcomes, percentages, sparklines and outcome strips, else human text."""
+def _cell(name: str, value: Any, zone: Zone, width: int | None = None) -> Any:
+    """A table cell: coloured outcomes, percentages, sparklines, outcome strips, times as wide as fits."""
     from rich.text import Text
 
+    if isinstance(value, datetime):
+        return Text(human_time(value, zone, width))
     if name == "outcomes":
         return Text.assemble(*(("■", OUTCOME_STYLES.get(outcome, "")) for outcome in value))
     if name == "recent":
@@ -119,12 +121,34 @@ def _cell(name: str, value: Any, zone: Zone) -> Any:
     return Text(human_value(value, zone), style=style)
 
 
+# Local time as a table shows it, from the fullest form to the shortest, the longest that fits is used.
+TIME_FORMATS = (
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%m-%d %H:%M:%S.%f",
+    "%Y-%m-%d %H:%M:%S",
+    "%m-%d %H:%M:%S",
+    "%H:%M:%S",
+)
+
+
+def human_time(moment: datetime, zone: Zone, width: int | None = None) -> str:
+    """Local time to the millisecond, shortened (year, then milliseconds, then the date) to fit `width`."""
+    local = in_zone(moment, zone)
+    text = ""
+    for pattern in TIME_FORMATS:
+        text = local.strftime(pattern)
+        text = text[:-3] if pattern.endswith("%f") else text
+        if width is None or len(text) <= width:
+            break
+    return text
+
+
 def human_value(value: Any, zone: Zone) -> str:
     """A value as a table shows it: local time to the millisecond, human durations, one line."""
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return in_zone(value, zone).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+        return human_time(value, zone)
     if isinstance(value, timedelta):
         return human_duration(value.total_seconds())
     if isinstance(value, float):
@@ -224,9 +248,10 @@ def _console(display: Display) -> Any:
 
 # Which columns give way in turn, and how narrow each may get: long text, ids, long text again, times,
 # counts and the like, and task names last.
-_SHRINK_STEPS = ((0, 30), (1, 8), (0, 10), (2, 12), (3, 6), (4, 8))
+_SHRINK_STEPS = ((0, 30), (1, 8), (0, 10), (2, 14), (3, 6), (4, 8), (2, 8))
 # Shorter headers where a table is tight; machine formats keep the field names.
 TABLE_HEADERS = {
+    "success": "ok",
     "success_rate": "ok%",
     "terminate": "term",
     "inaction": "inact",
@@ -247,7 +272,8 @@ def _shrink_tier(name: str) -> int:
 
 
 def fit_widths(natural: Sequence[int], tiers: Sequence[int], room: int) -> list[int]:
-    """Widths within `room`: tier 0 (long text) gives way first, then 1 (ids), then the rest; none vanish."""
+    """Widths within `room`: long text gives way first, then ids, then the rest; the widest of a tier
+    loses a column at a time, so columns of one tier share the loss; none vanish."""
     widths = list(natural)
     for tier, floor in _SHRINK_STEPS:
         while sum(widths) > room:
@@ -258,8 +284,7 @@ def fit_widths(natural: Sequence[int], tiers: Sequence[int], room: int) -> list[
             ]
             if not candidates:
                 break
-            widest = max(candidates, key=lambda position: widths[position])
-            widths[widest] -= min(sum(widths) - room, widths[widest] - min(floor, natural[widest]))
+            widths[max(candidates, key=lambda position: widths[position])] -= 1
     return widths
 
 
@@ -268,25 +293,34 @@ def _render_table(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], dis
     from rich import box
     from rich.table import Table
 
-    cells = [[_cell(name, row.get(name), display.zone) for name in columns] for row in rows]
-    if not cells:
+    values = [[row.get(name) for name in columns] for row in rows]
+    if not values:
         print("no matching records", file=sys.stderr)
         return 0
     console = _console(display)
-    headers = [TABLE_HEADERS.get(name, name) for name in columns]
+    names = list(columns)
+    headers = [TABLE_HEADERS.get(name, name) for name in names]
     natural = [
-        max(len(header), *(row[position].cell_len for row in cells))
-        for position, header in enumerate(headers)
+        max(len(header), *(_cell(name, row[position], display.zone).cell_len for row in values))
+        for position, (name, header) in enumerate(zip(names, headers, strict=True))
     ]
-    tiers = [_shrink_tier(name) for name in columns]
-    widths = fit_widths(natural, tiers, console.width - 3 * len(columns) + 1)
+    tiers = [_shrink_tier(name) for name in names]
+    keep = list(range(len(names)))
+    widths = fit_widths(natural, tiers, console.width - 3 * len(keep) + 1)
+    if sum(widths) > console.width - 3 * len(keep) + 1 and 0 in tiers and len(set(tiers)) > 1:
+        # Too narrow for everything: long text columns go, so the others stay readable.
+        keep = [position for position, tier in enumerate(tiers) if tier]
+        room = console.width - 3 * len(keep) + 1
+        widths = fit_widths([natural[p] for p in keep], [tiers[p] for p in keep], room)
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, header_style="bold")
-    for header, width in zip(headers, widths, strict=True):
-        table.add_column(header, no_wrap=True, overflow="ellipsis", width=width)
-    for row in cells:
-        table.add_row(*row)
+    for position, width in zip(keep, widths, strict=True):
+        table.add_column(headers[position], no_wrap=True, overflow="ellipsis", width=width)
+    for row in values:
+        table.add_row(
+            *(_cell(names[p], row[p], display.zone, width) for p, width in zip(keep, widths, strict=True))
+        )
     console.print(table)
-    return len(cells)
+    return len(values)
 
 
 def render_mapping(facts: Mapping[str, Any], fmt: Format, display: Display) -> None:

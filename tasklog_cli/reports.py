@@ -2,8 +2,10 @@
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from itertools import groupby
+from operator import attrgetter
 from typing import Any
 
 from tasklog_cli.runs import FAILURES, RUNNING, Run, runtime_stats, streak, success_rate
@@ -14,6 +16,17 @@ RUNTIME_FIELDS = (
     "task_name", "runs", "success", "fail", "terminate", "inaction", "crash", "running", "success_rate",
     "min", "p50", "p95", "max", "mean", "last_start", "last_outcome",
 )  # fmt: skip
+RUNTIME_TABLE_FIELDS = (
+    "runs",
+    "success",
+    "fail",
+    "success_rate",
+    "p50",
+    "p95",
+    "max",
+    "last_start",
+    "last_outcome",
+)
 TASK_FIELDS = ("task_name", "runs", "last_start", "last_outcome", "last_duration", "success_rate", "streak")
 DURATION_FIELDS = frozenset({"duration", "min", "p50", "p95", "max", "mean", "last_duration"})
 TIME_FIELDS = frozenset({"start", "end", "last_start", "bucket"})
@@ -64,22 +77,29 @@ def bucket_start(moment: float, bucket: Bucket, zone: Zone) -> datetime:
 def runtime_rows(
     runs: Iterable[Run], *, by: Bucket | None = None, zone: Zone = None, recent: bool = False
 ) -> list[dict[str, Any]]:
-    """Statistics per task (and per time bucket with `by`); `recent` adds the last durations and outcomes."""
-    groups: dict[tuple[str, Any], list[Run]] = defaultdict(list)
-    for run in runs:
-        bucket = None if by is None else bucket_start(run.moment, by, zone)
-        groups[(run.task_name, bucket)].append(run)
+    """Statistics per task (and per time bucket with `by`); `recent` adds the last durations and outcomes.
+
+    Runs come grouped by task (as pairing yields them), so only one task's runs are held at a time.
+    """
     rows = []
-    for (task_name, bucket), group in sorted(groups.items(), key=lambda item: (item[0][0], item[0][1] or 0)):
-        row: dict[str, Any] = {"task_name": task_name}
-        if by is not None:
-            row["bucket"] = bucket
-        row.update(runtime_stats(group))
-        if recent:
-            row["recent"] = [duration for run in group[-RECENT:] if (duration := run.duration) is not None]
-            row["outcomes"] = [run.outcome for run in group[-RECENT:]]
-        rows.append(_typed(row))
-    return rows
+    for task_name, task_runs in groupby(runs, key=attrgetter("task_name")):
+        groups: dict[datetime | None, list[Run]] = defaultdict(list)
+        for run in task_runs:
+            groups[None if by is None else bucket_start(run.moment, by, zone)].append(run)
+        for bucket, group in sorted(
+            groups.items(), key=lambda item: item[0] or datetime.min.replace(tzinfo=UTC)
+        ):
+            row: dict[str, Any] = {"task_name": task_name}
+            if by is not None:
+                row["bucket"] = bucket
+            row.update(runtime_stats(group))
+            if recent:
+                row["recent"] = [
+                    duration for run in group[-RECENT:] if (duration := run.duration) is not None
+                ]
+                row["outcomes"] = [run.outcome for run in group[-RECENT:]]
+            rows.append(_typed(row))
+    return sorted(rows, key=lambda row: row["task_name"])
 
 
 def task_rows(runs: Iterable[Run]) -> list[dict[str, Any]]:

@@ -1,24 +1,22 @@
 """Pure pairing of records into runs (DESIGN §4), retry attempts, and runtime statistics."""
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from tasklog_cli.models import Action, Record
+from tasklog_cli.models import Record
 from tasklog_cli.query import Query, compile_query
 
-FINISHES = frozenset({Action.SUCCESS, Action.FAIL, Action.TERMINATE, Action.INACTION})
+FINISH_NAMES = frozenset({"success", "fail", "terminate", "inaction"})
 FAILURES = frozenset({"fail", "terminate", "crash"})
 RUNNING = "running"
 OUTCOMES = ("success", "fail", "terminate", "inaction", "crash", RUNNING)
 DEFAULT_RETRY_WINDOW = timedelta(minutes=10)
 
 
-@dataclass(frozen=True, slots=True)
-class Run:
+class Run(NamedTuple):
     """One run of a task: from its `run` record to its finish (times are epoch seconds)."""
 
     task_name: str
@@ -47,100 +45,71 @@ class Run:
             return self.start
         return self.end if self.end is not None else self.records[-1].created
 
-    @property
-    def chain_end(self) -> float | None:
-        """Where a retry window is measured from: the finish, or the crash record for a crash."""
-        if self.end is not None:
-            return self.end
-        return self.records[-1].created if self.outcome == "crash" and self.records else None
-
-
-@dataclass
-class _OpenRun:
-    start: Record
-    attempt: int
-    records: list[Record] = field(default_factory=list)
-
-
-def _close(opened: _OpenRun, finish: Record, outcome: str) -> Run:
-    return Run(
-        task_name=opened.start.task_name,
-        run_id=opened.start.run_id,
-        start=opened.start.created,
-        end=None if outcome == "crash" else finish.created,
-        outcome=outcome,
-        attempt=opened.attempt,
-        records=(*opened.records, finish),
-    )
-
 
 def pair_task(records: Iterable[Record], retry_window: timedelta = DEFAULT_RETRY_WINDOW) -> list[Run]:
-    """Pair one task's records (in created order, ties in store order) into runs, ordered by start."""
+    """Pair one task's records (in created order, ties in store order) into runs, ordered by start.
+
+    The hot loop of every run command: plain tuples and local names, no per-record objects.
+    """
     window = retry_window.total_seconds()
-    ordered = sorted(records, key=lambda record: record.created)
-    open_runs: list[_OpenRun] = []
+    open_runs: list[tuple[Record, int]] = []  # (its `run` record, attempt), oldest first
     runs: list[Run] = []
-    last_closed: Run | None = None
-
-    def closed(run: Run) -> None:
-        nonlocal last_closed
-        runs.append(run)
-        last_closed = run
-
-    for record in ordered:
-        if record.action == Action.RUN:
-            attempt = 1
-            if last_closed is not None and last_closed.outcome in FAILURES:
-                chain_end = last_closed.chain_end
-                if chain_end is not None and record.created - chain_end <= window:
-                    attempt = last_closed.attempt + 1
-            open_runs.append(_OpenRun(start=record, attempt=attempt, records=[record]))
-        elif record.action in FINISHES:
-            position = _matching_open_run(open_runs, record.run_id)
-            if position is None:
-                closed(
-                    Run(
-                        record.task_name,
-                        record.run_id,
-                        None,
-                        record.created,
-                        record.action,
-                        records=(record,),
-                    )
-                )
+    chain_outcome, chain_end, chain_attempt = "", 0.0, 0  # the last closed run, for retry chains
+    for record in sorted(records, key=_created):
+        created, task_name, action, run_id = record[0], record[1], record[2], record[3]
+        if action == "run":
+            retry = chain_outcome in FAILURES and created - chain_end <= window
+            open_runs.append((record, chain_attempt + 1 if retry else 1))
+            continue
+        if action in FINISH_NAMES:
+            position = _matching_open_run(open_runs, run_id)
+            if position is None:  # history cut off: a finish without its start
+                closed = [Run(task_name, run_id, None, created, action, 1, (record,))]
             else:
-                closed(_close(open_runs.pop(position), record, record.action))
-        elif record.action == Action.CRASH:
-            if not open_runs:
-                closed(Run(record.task_name, record.run_id, None, None, "crash", records=(record,)))
-            for opened in open_runs:
-                closed(_close(opened, record, "crash"))
+                start, attempt = open_runs.pop(position)
+                closed = [Run(task_name, start[3], start[0], created, action, attempt, (start, record))]
+        elif action == "crash":
+            closed = [
+                Run(task_name, start[3], start[0], None, "crash", attempt, (start, record))
+                for start, attempt in open_runs
+            ] or [Run(task_name, run_id, None, None, "crash", 1, (record,))]
             open_runs.clear()
+        else:
+            continue
+        runs.extend(closed)
+        chain_outcome, chain_end, chain_attempt = closed[-1].outcome, created, closed[-1].attempt
     runs.extend(
-        Run(opened.start.task_name, opened.start.run_id, opened.start.created, None, RUNNING, opened.attempt,
-            tuple(opened.records))
-        for opened in open_runs
-    )  # fmt: skip
-    runs.sort(key=lambda run: run.moment)
+        Run(start[1], start[3], start[0], None, RUNNING, attempt, (start,)) for start, attempt in open_runs
+    )
+    runs.sort(key=_moment)
     return runs
 
 
-def _matching_open_run(open_runs: Sequence[_OpenRun], run_id: str | None) -> int | None:
+def _created(record: Record) -> float:
+    return record[0]
+
+
+def _moment(run: Run) -> float:
+    return run.moment
+
+
+def _matching_open_run(open_runs: Sequence[tuple[Record, int]], run_id: str | None) -> int | None:
     """With a run id: the most recent open run with that id. Without: the oldest open run."""
     if run_id is None:
         return 0 if open_runs else None
     for position in range(len(open_runs) - 1, -1, -1):
-        if open_runs[position].start.run_id == run_id:
+        if open_runs[position][0][3] == run_id:
             return position
     return None
 
 
-def pair_runs(records: Iterable[Record], retry_window: timedelta = DEFAULT_RETRY_WINDOW) -> list[Run]:
-    """Pair every task's records into runs; tasks in name order, each task's runs by start."""
+def pair_runs(records: Iterable[Record], retry_window: timedelta = DEFAULT_RETRY_WINDOW) -> Iterator[Run]:
+    """Pair every task's records into runs: tasks in name order, each task's runs by start."""
     by_task: dict[str, list[Record]] = defaultdict(list)
     for record in records:
-        by_task[record.task_name].append(record)
-    return [run for task in sorted(by_task) for run in pair_task(by_task[task], retry_window)]
+        by_task[record[1]].append(record)
+    for task_name in sorted(by_task):
+        yield from pair_task(by_task.pop(task_name), retry_window)
 
 
 def percentile(ordered: Sequence[float], fraction: float) -> float | None:
@@ -162,11 +131,13 @@ def success_rate(outcomes: Iterable[str]) -> float | None:
 def runtime_stats(runs: Sequence[Run]) -> dict[str, Any]:
     """Counts by outcome, success rate and duration statistics of one group of runs."""
     durations = sorted(duration for run in runs if (duration := run.duration) is not None)
-    last = max(runs, key=lambda run: run.moment)
+    outcomes = Counter(run.outcome for run in runs)
+    rated = outcomes["success"] + sum(outcomes[outcome] for outcome in FAILURES)
+    last = max(runs, key=_moment)
     stats: dict[str, Any] = {"runs": len(runs)}
-    stats.update({outcome: sum(run.outcome == outcome for run in runs) for outcome in OUTCOMES})
+    stats.update({outcome: outcomes[outcome] for outcome in OUTCOMES})
     stats.update(
-        success_rate=success_rate(run.outcome for run in runs),
+        success_rate=outcomes["success"] / rated if rated else None,
         min=durations[0] if durations else None,
         p50=percentile(durations, 0.5),
         p95=percentile(durations, 0.95),

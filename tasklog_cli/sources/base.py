@@ -5,6 +5,7 @@ from collections import deque
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
+from operator import itemgetter
 from typing import Any
 
 from tasklog_cli.errors import SourceError, UsageError
@@ -100,7 +101,7 @@ class Source(ABC):
     def history(self, query: Query, fields: Collection[str] | None = None) -> Iterator[Record]:
         """Every record of the query's tasks, by task name, then created (ties in store order)."""
         records = self.scan(Query(tasks=query.tasks), fields)
-        return iter(sorted(records, key=lambda record: (record.task_name, record.created)))
+        return iter(sorted(records, key=itemgetter(1, 0)))  # (task_name, created); a stable sort
 
     def summary(self) -> Summary:
         """Count records, time span and tasks (by a full scan unless the store can do better)."""

@@ -7,7 +7,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 
 from tasklog_cli.errors import SourceError
-from tasklog_cli.models import ROCKETRY_COLUMN_KINDS, ColumnKind, Record
+from tasklog_cli.models import CORE_COLUMNS, ROCKETRY_COLUMN_KINDS, ColumnKind, Record
 from tasklog_cli.query import GLOB_CHARS, Query, compile_query, task_matcher
 from tasklog_cli.sources.base import MalformedRowError, OpenOptions, RowReader, Selection, Source
 from tasklog_cli.values import to_epoch
@@ -191,16 +191,40 @@ class CsvSource(Source):
     ) -> Iterator[Record]:
         predicate = compile_query(query)
         wanted = None if fields is None else set(fields) | query.fields()
-        to_record = RowReader(self._kinds, self.options.zone, wanted, blank_is_null=True)
-        columns = self.columns
+        to_record: Callable[[list[str]], Record]
+        if wanted is not None and not wanted & (set(self.columns) - set(CORE_COLUMNS)):
+            to_record = self._core_record
+        else:
+            reader = RowReader(self._kinds, self.options.zone, wanted, blank_is_null=True)
+            columns = self.columns
+
+            def to_record(row: list[str]) -> Record:
+                return reader(dict(zip(columns, row, strict=True)))
+
         for row in rows:
             try:
-                record = to_record(dict(zip(columns, row, strict=True)))
+                record = to_record(row)
             except MalformedRowError as exc:
                 self.malformed(f"{exc}: {','.join(row)[:80]!r}")
                 continue
             if predicate(record):
                 yield record
+
+    def _core_record(self, row: list[str]) -> Record:
+        """A Record of the four core columns, built straight from the row (the hot path of pairing)."""
+        index = self._index
+        created, task_name, action = row[index["created"]], row[index["task_name"]], row[index["action"]]
+        run_at = index.get("run_id")
+        if not (created and task_name and action):
+            raise MalformedRowError("empty task_name, action or created")
+        try:
+            epoch = float(created)
+        except ValueError:
+            try:
+                epoch = to_epoch(created, self.options.zone)
+            except ValueError as exc:
+                raise MalformedRowError(str(exc)) from exc
+        return Record(epoch, task_name, action, (row[run_at] or None) if run_at is not None else None)
 
     def scan(self, query: Query, fields: Collection[str] | None = None) -> Iterator[Record]:
         return self._records(self._rows(query), query, fields)

@@ -232,12 +232,30 @@ class SqlSource(Source):
 
     def history(self, query: Query, fields: Collection[str] | None = None) -> Iterator[Record]:
         tasks_only = Query(tasks=query.tasks)
-        clauses, _ = self.where_clauses(tasks_only)
-        wanted = set(fields or ())
-        names = [name for name in self.columns if name in wanted or name in CORE_COLUMNS]
+        clauses, exact = self.where_clauses(tasks_only)
+        wanted = set(fields or ()) & set(self.columns)
         order = [self.table.c.task_name, self._created, *self._store_order()]
-        statement = sa.select(*(self.table.c[name] for name in names)).where(*clauses).order_by(*order)
-        return self._stream(statement, tasks_only, wanted, None)
+        if wanted or not exact or self._kinds["created"] is ColumnKind.TIME:
+            names = [name for name in self.columns if name in wanted or name in CORE_COLUMNS]
+            statement = sa.select(*(self.table.c[name] for name in names)).where(*clauses).order_by(*order)
+            return self._stream(statement, tasks_only, wanted, None)
+        columns = self.table.c
+        run_id = columns.run_id if "run_id" in columns else sa.null()
+        statement = sa.select(columns.created, columns.task_name, columns.action, run_id)
+        return self._core_records(statement.where(*clauses).order_by(*order))
+
+    def _core_records(self, statement: sa.Select[Any]) -> Iterator[Record]:
+        """Records of the four core columns straight from the rows: pairing's hot path on a large table."""
+        with self._connect() as connection:
+            try:
+                result = connection.execution_options(stream_results=True, yield_per=5000).execute(statement)
+                for created, task_name, action, run_id in result:
+                    if created is None or not task_name or not action:
+                        self.malformed("empty task_name, action or created")
+                        continue
+                    yield Record(float(created), task_name, action, None if run_id is None else str(run_id))
+            except sa.exc.SQLAlchemyError as exc:
+                raise SourceError(f"cannot read {self.label}: {_first_line(exc)}") from exc
 
     def summary(self) -> Summary:
         columns = self.table.c
