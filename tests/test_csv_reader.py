@@ -540,7 +540,10 @@ def test_fields_do_not_change_which_records_a_level_query_selects(tmp_path: Path
 
 
 def test_a_glob_with_a_bracket_first_in_its_class_is_not_prefiltered_away(tmp_path: Path) -> None:
-    path = write_csv(tmp_path / "log.csv", [["a", "run", "1", "", ""], ["b]", "run", "2", "", ""], ["]x", "run", "3", "", ""]])
+    path = write_csv(
+        tmp_path / "log.csv",
+        [["a", "run", "1", "", ""], ["b]", "run", "2", "", ""], ["]x", "run", "3", "", ""]],
+    )
     assert [record.task_name for record in open_csv(path).scan(Query(tasks=("[]a]*",)))] == ["a", "]x"]
     assert [record.task_name for record in open_csv(path).scan(Query(tasks=("[!]]",)))] == ["a"]
 
