@@ -2,8 +2,8 @@
 
 import csv
 import re
-from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator
+from itertools import chain
 from pathlib import Path
 
 from tasklog_cli.errors import SourceError
@@ -77,6 +77,20 @@ def split_records(lines: list[str]) -> tuple[list[str], list[str]]:
     return records, open_tail
 
 
+def complete_records(data: bytes) -> tuple[list[str], int]:
+    """The complete records at the start of `data` (which starts at a record boundary), and their length
+    in bytes; a half-written last row, or one whose quoted field is still open, is left out."""
+    used = data.rfind(b"\n") + 1
+    if data.count(b'"', 0, used) % 2:  # the last newline is inside a quoted field: back to the record's start
+        raw_lines = data[:used].split(b"\n")
+        toggles = [index for index, line in enumerate(raw_lines) if line.count(b'"') % 2]
+        used = sum(len(line) + 1 for line in raw_lines[: toggles[-1]])
+    lines = data[:used].decode("utf-8", "replace").split("\n")
+    lines.pop()
+    records, _ = split_records(lines)
+    return records, used
+
+
 def read_records(path: Path, offset: int) -> Iterator[list[str]]:
     """Yield the file's CSV records from a byte offset, a chunk's worth at a time, unparsed."""
     carry = b""
@@ -84,16 +98,44 @@ def read_records(path: Path, offset: int) -> Iterator[list[str]]:
         file.seek(offset)
         while block := file.read(CHUNK_BYTES):
             data = carry + block
-            cut = data.rfind(b"\n") + 1
-            text, carry = data[:cut].decode("utf-8", "replace"), data[cut:]
-            lines = text.split("\n")
-            lines.pop()
-            records, open_tail = split_records(lines)
-            if open_tail:
-                carry = ("\n".join(open_tail) + "\n").encode() + carry
+            records, used = complete_records(data)
+            carry = data[used:]
             yield records
     if carry:
         yield [carry.decode("utf-8", "replace")]
+
+
+def first_boundary(data: bytes) -> int:
+    """Where the first complete record of `data` starts, given that `data` ends at a record boundary:
+    just after the first newline with an even number of quotes after it (-1 when there is none)."""
+    quotes_after = data.count(b'"')
+    position = data.find(b"\n")
+    start = 0
+    while position >= 0:
+        quotes_after -= data.count(b'"', start, position)
+        if quotes_after % 2 == 0:
+            return position + 1
+        start, position = position, data.find(b"\n", position + 1)
+    return -1
+
+
+def read_records_backward(path: Path, start: int, end: int) -> Iterator[list[str]]:
+    """The complete records between two record boundaries, the last chunk first (each list in file order):
+    a tail costs the bytes back to what it needs, not the file."""
+    pending = b""
+    with path.open("rb") as file:
+        position = end
+        while position > start:
+            begin = max(start, position - CHUNK_BYTES)
+            file.seek(begin)
+            data = file.read(position - begin) + pending
+            position = begin
+            cut = 0 if begin == start else first_boundary(data)
+            if cut < 0:
+                pending = data
+                continue
+            pending = data[:cut]
+            yield complete_records(data[cut:])[0]
 
 
 def read_header(path: Path) -> tuple[list[str], int]:
@@ -164,14 +206,14 @@ class CsvSource(Source):
             checks.append(in_window)
         return lambda row: all(check(row) for check in checks)
 
-    def _rows(self, query: Query) -> Iterator[list[str]]:
+    def _rows(self, query: Query, texts: Iterable[list[str]] | None = None) -> Iterator[list[str]]:
         """Raw rows that pass the prefilter and the raw checks, malformed ones counted and dropped."""
         strict = self.options.strict  # --strict reads every row, so every malformed one is seen
         groups = [] if strict else prefilter_groups(query)
         raw_check = self._raw_check(Query() if strict else query)
         width = len(self.columns)
-        for texts in read_records(self.path, self._data_offset):
-            rows = csv.reader(keep_containing(texts, groups))
+        for chunk in read_records(self.path, self._data_offset) if texts is None else texts:
+            rows = csv.reader(keep_containing(chunk, groups))
             while True:
                 try:
                     row = next(rows)
@@ -232,12 +274,46 @@ class CsvSource(Source):
     def select(
         self, query: Query, selection: Selection, fields: Collection[str] | None = None
     ) -> Iterator[Record]:
-        raw_checks_decide = not (query.grep or query.where or query.level is not None or self.options.strict)
-        if selection.last is not None and not selection.sort_created and raw_checks_decide:
-            skipped = self.skipped
-            tail = deque(self._rows(query), maxlen=selection.last)
-            records = list(self._records(tail, query, fields))
-            if len(records) == len(tail):
-                return iter(records)
-            self.skipped = skipped  # a malformed row took a place in the tail: count again, exactly
+        if selection.last is not None and not selection.sort_created:
+            return iter(self.last(query, selection.last, fields))
         return super().select(query, selection, fields)
+
+    def last(
+        self, query: Query, count: int, fields: Collection[str] | None = None, end: int | None = None
+    ) -> list[Record]:
+        """The last `count` matching records before byte offset `end` (default: the whole file, a last
+        row without its newline included), read backwards from there."""
+        found: list[Record] = []
+        if count <= 0:
+            return found
+        chunks: Iterable[list[str]]
+        if end is None:
+            end, trailing = self.end_of_records()
+            chunks = chain(
+                [trailing] if trailing else [], read_records_backward(self.path, self._data_offset, end)
+            )
+        else:
+            chunks = read_records_backward(self.path, self._data_offset, end)
+        for texts in chunks:
+            found[:0] = self._records(self._rows(query, [texts]), query, fields)
+            if len(found) >= count:
+                break
+        return found[-count:]
+
+    def end_of_records(self) -> tuple[int, list[str]]:
+        """The byte offset just after the last complete line, and the text of a last row without a newline."""
+        size = self.path.stat().st_size
+        with self.path.open("rb") as file:
+            position = size
+            while position > self._data_offset:
+                begin = max(self._data_offset, position - 65536)
+                file.seek(begin)
+                block = file.read(position - begin)
+                newline = block.rfind(b"\n")
+                if newline >= 0:
+                    end = begin + newline + 1
+                    file.seek(end)
+                    trailing = file.read(size - end).decode("utf-8", "replace")
+                    return end, [trailing] if trailing else []
+                position = begin
+        return self._data_offset, []
