@@ -4,11 +4,13 @@ import gc
 import os
 import shutil
 import sys
+import time
 import traceback
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -16,6 +18,7 @@ from typer.core import TyperGroup
 
 from tasklog_cli import __version__
 from tasklog_cli.errors import ExitCode, TasklogError, UsageError
+from tasklog_cli.follow import follow
 from tasklog_cli.models import Action, Record
 from tasklog_cli.query import Query, build_query
 from tasklog_cli.render import (
@@ -23,6 +26,7 @@ from tasklog_cli.render import (
     Format,
     TimelineRun,
     default_format,
+    follow_stream,
     render,
     render_mapping,
     render_timeline,
@@ -336,12 +340,16 @@ def open_invocation(
 
 
 def record_rows(records: Iterable[Record], columns: Sequence[str]) -> Iterator[Mapping[str, Any]]:
-    """Records as output rows: `created` as an aware UTC datetime."""
-    for record in records:
-        row = {name: record.get(name) for name in columns}
-        if "created" in row:
-            row["created"] = utc_from_epoch(record.created)
-        yield row
+    """Records as output rows."""
+    return (record_row(record, columns) for record in records)
+
+
+def record_row(record: Record, columns: Sequence[str]) -> dict[str, Any]:
+    """A record as an output row: `created` as an aware UTC datetime."""
+    row = {name: record.get(name) for name in columns}
+    if "created" in row:
+        row["created"] = utc_from_epoch(record.created)
+    return row
 
 
 def version_callback(value: bool) -> None:
@@ -407,6 +415,89 @@ def ls_command(
     selection = Selection(head=head, last=last, sort_created=sort is SortKey.CREATED)
     records = run.source.select(query, selection, fields=columns)
     return run.finish(render(record_rows(records, columns), columns, run.fmt, run.display))
+
+
+@app.command("tail")
+def tail_command(
+    ctx: typer.Context,
+    repo: RepoOption = None,
+    task: TaskOption = None,
+    action: ActionOption = None,
+    run_id: RunIdOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    grep: GrepOption = None,
+    ignore_case: IgnoreCaseOption = False,
+    where: WhereOption = None,
+    level: LevelOption = None,
+    last: Annotated[int, typer.Option("-n", "--last", min=0, metavar="N", help="How many records.")] = 10,
+    follow_new: Annotated[bool, typer.Option("-f", "--follow", help="Keep printing new records.")] = False,
+    interval: Annotated[
+        float, typer.Option("--interval", min=0.01, metavar="SECONDS", help="How often -f looks.")
+    ] = 0.5,
+    overlap: Annotated[
+        float,
+        typer.Option(
+            "--overlap",
+            min=0,
+            metavar="SECONDS",
+            help="How far back -f re-reads a SQL table that has no growing key.",
+        ),
+    ] = 5.0,
+    wait: Annotated[bool, typer.Option("--wait", help="Wait for a file that does not exist yet.")] = False,
+    fmt: FormatOption = None,
+    fields: FieldsOption = None,
+    color: ColorOption = ColorChoice.AUTO,
+    utc: UtcOption = False,
+    table: TableOption = None,
+    strict: StrictOption = False,
+    debug: DebugOption = False,
+) -> int:
+    """Print the last records that match; with -f, print each new one as it is written, until Ctrl-C."""
+    if wait:
+        wait_for_file(pick_repo(ctx, repo)[0], interval)
+    output = OutputOptions(fmt=fmt, fields=fields, color=color, utc=utc)
+    run = open_invocation(ctx, repo, output, table=table, strict=strict)
+    query = run.query(
+        tasks=task or (), actions=action or (), run_ids=run_id or (), since=since, until=until,
+        grep=grep, ignore_case=ignore_case, where=where or (), level=level,
+    )  # fmt: skip
+    default = DEFAULT_RECORD_FIELDS + (("message",) if "message" in run.source.columns else ())
+    columns = run.fields(fields, default)
+    if not follow_new:
+        records = run.source.select(query, Selection(last=last), fields=columns)
+        return run.finish(render(record_rows(records, columns), columns, run.fmt, run.display))
+    watch = run.source.watch(query, columns, note, overlap=overlap)
+    backlog = list(record_rows(watch.backlog(last), columns))
+    stream = follow_stream(columns, run.fmt, run.display, backlog)
+    for row in backlog:
+        stream.write(row)
+    gc.enable()  # hours of polling: let the collector run
+    try:
+        follow(watch, lambda record: stream.write(record_row(record, columns)), interval=interval)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stream.close()
+    return ExitCode.OK
+
+
+def note(message: str) -> None:
+    """A one-line note on stderr (stdout is data)."""
+    print(f"tasklog: {message}", file=sys.stderr, flush=True)
+
+
+def wait_for_file(spec: str, interval: float) -> None:
+    """With --wait: until a file named by SPEC exists and has content (URLs and the like need no wait)."""
+    if "://" in spec or spec == "demo":
+        return
+    path = Path(spec).expanduser()
+    announced = False
+    while not path.exists() or (path.is_file() and path.stat().st_size == 0):
+        if not announced:
+            note(f"waiting for {path}")
+            announced = True
+        time.sleep(interval)
 
 
 @app.command("info")

@@ -198,20 +198,95 @@ def render(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], fmt: Forma
 
 def _render_machine(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], fmt: Format, out: Any) -> int:
     """The five machine formats: no Rich, no colour, one row at a time."""
-    write_row = _row_writer(fmt, columns, out)
-    if fmt in (Format.CSV, Format.TSV):
-        write_row(dict(zip(columns, columns, strict=True)))
-    if fmt is Format.JSON:
-        out.write("[")
-    count = 0
+    stream = MachineStream(fmt, columns, out)
     for row in rows:
+        stream.write(row)
+    stream.close()
+    return stream.count
+
+
+class MachineStream:
+    """Rows in one machine format, one at a time: the header, the rows, the end of a JSON array."""
+
+    def __init__(self, fmt: Format, columns: Sequence[str], out: Any) -> None:
+        self.fmt = fmt
+        self.out = out
+        self.count = 0
+        self.write_row = _row_writer(fmt, columns, out)
+        if fmt in (Format.CSV, Format.TSV):
+            self.write_row(dict(zip(columns, columns, strict=True)))
         if fmt is Format.JSON:
-            out.write(",\n" if count else "\n")
-        write_row(row)
-        count += 1
-    if fmt is Format.JSON:
-        out.write("\n]\n" if count else "]\n")
-    return count
+            out.write("[")
+
+    def write(self, row: Mapping[str, Any]) -> None:
+        if self.fmt is Format.JSON:
+            self.out.write(",\n" if self.count else "\n")
+        self.write_row(row)
+        self.count += 1
+
+    def close(self) -> None:
+        if self.fmt is Format.JSON:
+            self.out.write("\n]\n" if self.count else "]\n")
+
+
+class LineStream:
+    """`tail -f` as a table: one coloured line per record, columns as wide as the first records need."""
+
+    def __init__(self, columns: Sequence[str], display: Display, sample: Sequence[Mapping[str, Any]]) -> None:
+        self.console = _console(display)
+        self.zone = display.zone
+        self.count = 0
+        natural = [
+            max(len(name), 8, *(_cell(name, row.get(name), self.zone).cell_len for row in sample))
+            for name in columns
+        ]
+        tiers = [_shrink_tier(name) for name in columns]
+        room = self.console.width - 2 * (len(columns) - 1)
+        keep = list(range(len(columns)))
+        widths = fit_widths(natural, tiers, room)
+        if sum(widths) > room and 0 in tiers and len(set(tiers)) > 1:
+            keep = [position for position, tier in enumerate(tiers) if tier]
+            widths = fit_widths([natural[p] for p in keep], [tiers[p] for p in keep], room)
+        self.layout = [(columns[p], width) for p, width in zip(keep, widths, strict=True)]
+        header = "  ".join(TABLE_HEADERS.get(name, name)[:width].ljust(width) for name, width in self.layout)
+        self.console.print(header.rstrip(), style="bold", no_wrap=True, crop=True)
+
+    def write(self, row: Mapping[str, Any]) -> None:
+        from rich.text import Text
+
+        line = Text()
+        for position, (name, width) in enumerate(self.layout):
+            cell = _cell(name, row.get(name), self.zone, width)
+            cell.truncate(width, overflow="ellipsis", pad=position < len(self.layout) - 1)
+            line.append_text(cell)
+            if position < len(self.layout) - 1:
+                line.append("  ")
+        self.console.print(line, no_wrap=True, crop=True)
+        self.console.file.flush()
+        self.count += 1
+
+    def close(self) -> None:
+        self.console.file.flush()
+
+
+class FlushingWriter:
+    """Passes every write on at once: a followed record shows up as soon as it is written."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    def write(self, text: str) -> None:
+        self.out.write(text)
+        self.out.flush()
+
+
+def follow_stream(
+    columns: Sequence[str], fmt: Format, display: Display, sample: Sequence[Mapping[str, Any]]
+) -> "MachineStream | LineStream":
+    """Where `tail -f` writes: table lines for people, else a machine format flushed per record."""
+    if fmt is Format.TABLE:
+        return LineStream(columns, display, sample)
+    return MachineStream(fmt, columns, FlushingWriter(display.stdout))
 
 
 def _row_writer(fmt: Format, columns: Sequence[str], out: Any) -> Callable[[Mapping[str, Any]], None]:

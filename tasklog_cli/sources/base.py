@@ -1,12 +1,12 @@
 """The Source base class every store kind implements, and what it shares with them."""
 
 from abc import ABC, abstractmethod
-from collections import deque
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections import Counter, deque
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
 from operator import itemgetter
-from typing import Any
+from typing import Any, Protocol
 
 from tasklog_cli.errors import SourceError, UsageError
 from tasklog_cli.models import CORE_COLUMNS, REQUIRED_COLUMNS, ColumnKind, Record, detect_model
@@ -45,6 +45,21 @@ class Summary:
 
 class MalformedRowError(ValueError):
     """A stored row that cannot be read as a task log record."""
+
+
+class Watch(Protocol):
+    """A store followed from a starting point: what came before it, and what is written after it."""
+
+    def backlog(self, count: int) -> list[Record]:
+        """The last `count` matching records up to the starting point."""
+        ...
+
+    def poll(self) -> list[Record]:
+        """The matching records written since the last poll (or the starting point), in store order."""
+        ...
+
+
+Notify = Callable[[str], None]
 
 
 class Source(ABC):
@@ -120,8 +135,62 @@ class Source(ABC):
         """Store-specific facts for `info` (table, indexes, ...)."""
         return {}
 
+    def watch(
+        self, query: Query, fields: Collection[str] | None, notify: Notify, *, overlap: float = 5.0
+    ) -> Watch:
+        """Follow the store from now on (by reading it again on change, unless the source does better)."""
+        return ReloadWatch(self, query, fields, self.signature)
+
+    def signature(self) -> object:
+        """Something that changes when the store does (None: unknown, read again at every poll)."""
+        return None
+
+    def reload(self) -> None:  # noqa: B027 - most sources read the store at every scan anyway
+        """Read the store again before the next scan."""
+
     def close(self) -> None:  # noqa: B027 - most sources hold nothing open between scans
         """Release connections or files."""
+
+
+class ReloadWatch:
+    """Follows any store by reading it again when it changes and keeping what was not there before
+    (O(store) per change: JSON dumps and folders, Red Bird repos)."""
+
+    def __init__(
+        self, source: "Source", query: Query, fields: Collection[str] | None, signature: Callable[[], object]
+    ) -> None:
+        self.source, self.query, self.fields, self.signature = source, query, fields, signature
+        self.last_signature = signature()
+        self.records = list(source.scan(query, fields))
+        self.seen = Counter(map(record_key, self.records))
+
+    def backlog(self, count: int) -> list[Record]:
+        return self.records[-count:] if count > 0 else []
+
+    def poll(self) -> list[Record]:
+        try:
+            signature = self.signature()
+            if signature == self.last_signature and signature is not None:
+                return []
+            self.source.reload()
+            current = list(self.source.scan(self.query, self.fields))
+        except (OSError, SourceError):
+            return []  # being rewritten or replaced right now: the next poll sees it whole
+        self.last_signature = signature
+        keys = [record_key(record) for record in current]
+        unseen = Counter(keys) - self.seen
+        fresh = []
+        for key, record in zip(keys, current, strict=True):
+            if unseen[key] > 0:
+                unseen[key] -= 1
+                fresh.append(record)
+        self.seen = Counter(keys)
+        return fresh
+
+
+def record_key(record: Record) -> tuple[Any, ...]:
+    """What tells two records apart when the store gives them no key: every value."""
+    return (*record[:4], repr(sorted(record.extra.items())))
 
 
 def apply_selection(records: Iterable[Record], selection: Selection) -> Iterator[Record]:

@@ -1,15 +1,25 @@
 """CSV files as Red Bird's CSVFileRepo writes them, read by streaming with a byte-cheap prefilter."""
 
 import csv
+import os
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator
 from itertools import chain
 from pathlib import Path
+from typing import BinaryIO
 
 from tasklog_cli.errors import SourceError
 from tasklog_cli.models import CORE_COLUMNS, ROCKETRY_COLUMN_KINDS, ColumnKind, Record
 from tasklog_cli.query import GLOB_CHARS, Query, compile_query, task_matcher
-from tasklog_cli.sources.base import MalformedRowError, OpenOptions, RowReader, Selection, Source
+from tasklog_cli.sources.base import (
+    MalformedRowError,
+    Notify,
+    OpenOptions,
+    RowReader,
+    Selection,
+    Source,
+    Watch,
+)
 from tasklog_cli.values import to_epoch
 
 CHUNK_BYTES = 1 << 20
@@ -317,3 +327,70 @@ class CsvSource(Source):
                     return end, [trailing] if trailing else []
                 position = begin
         return self._data_offset, []
+
+    def watch(
+        self, query: Query, fields: Collection[str] | None, notify: Notify, *, overlap: float = 5.0
+    ) -> Watch:
+        return CsvWatch(self, query, fields, notify)
+
+
+class CsvWatch:
+    """Follows a CSV file by byte offset through an open handle: each poll reads only what was appended,
+    whole records only (a half-written row or an open quoted field waits for its end). A rotated file is
+    read to its end before the new one is followed from its start; a truncated one restarts."""
+
+    def __init__(
+        self, source: CsvSource, query: Query, fields: Collection[str] | None, notify: Notify
+    ) -> None:
+        self.source: CsvSource | None = source
+        self.options = source.options
+        self.path, self.query, self.fields, self.notify = source.path, query, fields, notify
+        self.offset, _ = source.end_of_records()
+        self.file: BinaryIO | None = self.path.open("rb")
+
+    def backlog(self, count: int) -> list[Record]:
+        return self.source.last(self.query, count, self.fields, end=self.offset) if self.source else []
+
+    def poll(self) -> list[Record]:
+        records = self._read_appended()
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            return records  # between a rotation's rename and the new file
+        handle_stat = os.fstat(self.file.fileno()) if self.file else None
+        if handle_stat is None or stat.st_ino != handle_stat.st_ino or handle_stat.st_size < self.offset:
+            if handle_stat is not None:
+                change = "replaced" if stat.st_ino != handle_stat.st_ino else "truncated"
+                self.notify(f"{self.path} was {change}: following it from its start")
+            self._reopen(stat.st_size)
+            records += self._read_appended()
+        return records
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+
+    def _read_appended(self) -> list[Record]:
+        if self.file is None or self.source is None:
+            return []
+        size = os.fstat(self.file.fileno()).st_size
+        if size <= self.offset:
+            return []
+        self.file.seek(self.offset)
+        texts, used = complete_records(self.file.read(size - self.offset))
+        self.offset += used
+        return list(self.source._records(self.source._rows(self.query, [texts]), self.query, self.fields))
+
+    def _reopen(self, size: int) -> None:
+        """Follow the file now at the path from its start, once it has a header."""
+        self.close()
+        self.source = None
+        if size == 0:
+            return
+        try:
+            self.source = CsvSource(self.path, self.options)
+        except SourceError:
+            return  # the header is still being written: try again at the next poll
+        self.file = self.path.open("rb")
+        self.offset = self.source._data_offset

@@ -77,7 +77,15 @@ class JsonDumpSource(JsonItemsSource):
     kind = "JSON dump"
 
     def __init__(self, path: Path, options: OpenOptions) -> None:
+        self.path = path
         super().__init__(str(path), load_dump(path), options)
+
+    def signature(self) -> object:
+        stat = self.path.stat()  # an OSError (the dump being replaced) makes the watch try again later
+        return stat.st_mtime_ns, stat.st_size
+
+    def reload(self) -> None:
+        self.items = load_dump(self.path)
 
 
 class JsonDirectorySource(JsonItemsSource):
@@ -86,16 +94,29 @@ class JsonDirectorySource(JsonItemsSource):
     kind = "JSON directory"
 
     def __init__(self, path: Path, options: OpenOptions) -> None:
-        items: list[Any] = []
-        for file in sorted(path.glob("*.json")):
-            try:
-                items.append(json.loads(file.read_text("utf-8")))
-            except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-                items.append(str(file))  # kept, so the scan counts it as malformed
+        self.path = path
+        items = load_folder(path)
         if not items:
             raise SourceError(f"{path} is a folder with no *.json records: not a task log")
-        items.sort(key=_created_key)
         super().__init__(str(path), items, options)
+
+    def signature(self) -> object:
+        return sorted((file.name, file.stat().st_mtime_ns) for file in self.path.glob("*.json"))
+
+    def reload(self) -> None:
+        self.items = load_folder(self.path)
+
+
+def load_folder(path: Path) -> list[Any]:
+    """The records of a JSONDirectoryRepo folder, in `created` order."""
+    items: list[Any] = []
+    for file in sorted(path.glob("*.json")):
+        try:
+            items.append(json.loads(file.read_text("utf-8")))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            items.append(str(file))  # kept, so the scan counts it as malformed
+    items.sort(key=_created_key)
+    return items
 
 
 def _created_key(item: Any) -> float:

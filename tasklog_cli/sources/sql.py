@@ -1,7 +1,8 @@
 """SQL tables through SQLAlchemy: filters, order and limits pushed into the database."""
 
 import sqlite3
-from collections.abc import Collection, Iterator
+import time
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -12,7 +13,17 @@ from sqlalchemy.engine import URL, Connection, Engine
 from tasklog_cli.errors import SourceError, UsageError
 from tasklog_cli.models import CORE_COLUMNS, ROCKETRY_COLUMN_KINDS, ColumnKind, Record
 from tasklog_cli.query import Query, compile_query
-from tasklog_cli.sources.base import MalformedRowError, OpenOptions, RowReader, Selection, Source, Summary
+from tasklog_cli.sources.base import (
+    MalformedRowError,
+    Notify,
+    OpenOptions,
+    RowReader,
+    Selection,
+    Source,
+    Summary,
+    Watch,
+    record_key,
+)
 from tasklog_cli.times import in_zone, utc_from_epoch
 from tasklog_cli.values import to_epoch
 
@@ -57,7 +68,9 @@ def make_engine(url: URL) -> Engine:
     if backend in _DRIVERS and url.get_driver_name() in ("", backend, None):
         url = url.set(drivername=f"{backend}+{_DRIVERS[backend][0]}")
     try:
-        return sa.create_engine(url, connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS})
+        return sa.create_engine(
+            url, connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS}, pool_pre_ping=True
+        )
     except ModuleNotFoundError as exc:
         extra = _DRIVERS.get(backend, ("", backend))[1]
         raise SourceError(
@@ -190,20 +203,49 @@ class SqlSource(Source):
         return self.select(query, Selection(), fields)
 
     def select(
-        self, query: Query, selection: Selection, fields: Collection[str] | None = None
+        self,
+        query: Query,
+        selection: Selection,
+        fields: Collection[str] | None = None,
+        *,
+        bounds: Sequence[sa.ColumnElement[bool]] = (),
     ) -> Iterator[Record]:
         clauses, exact = self.where_clauses(query)
         wanted = None if fields is None else set(fields) | query.fields()
         names = [name for name in self.columns if wanted is None or name in wanted or name in CORE_COLUMNS]
         order = ([self._created] if selection.sort_created else []) + self._store_order()
         descending = selection.last is not None
-        statement = sa.select(*(self.table.c[name] for name in names)).where(*clauses)
+        statement = sa.select(*(self.table.c[name] for name in names)).where(*clauses, *bounds)
         statement = statement.order_by(*(column.desc() if descending else column for column in order))
         limit = selection.head if selection.head is not None else selection.last
         if exact and limit is not None:
             statement = statement.limit(limit)
         records = self._stream(statement, query, wanted, limit)
         return reversed(list(records)) if descending else records
+
+    def watch(
+        self, query: Query, fields: Collection[str] | None, notify: Notify, *, overlap: float = 5.0
+    ) -> Watch:
+        return SqlWatch(self, query, fields, notify, overlap=overlap)
+
+    def monotonic_key(self) -> sa.ColumnElement[Any] | None:
+        """A key that grows with every insert: SQLite's rowid, or an autoincrement integer primary key."""
+        if self.engine.dialect.name == "sqlite":
+            with self._connect() as connection:
+                ddl = connection.execute(
+                    sa.text("SELECT sql FROM sqlite_master WHERE name = :name"), {"name": self.table_name}
+                ).scalar()
+            if "WITHOUT ROWID" not in str(ddl).upper():
+                return sa.literal_column("rowid")
+        primary = list(self.table.primary_key.columns)
+        if len(primary) == 1 and isinstance(primary[0].type, sa.Integer) and primary[0].autoincrement is True:
+            return primary[0]
+        return None
+
+    def scalar(self, statement: sa.Select[Any]) -> Any:
+        """One value from the database."""
+        with self._connect() as connection:
+            return connection.execute(statement).scalar()
 
     def _stream(
         self, statement: sa.Select[Any], query: Query, wanted: set[str] | None, limit: int | None
@@ -332,3 +374,89 @@ def open_sql(url_text: str, options: OpenOptions) -> SqlSource:
 def sqlite_url(path: Path) -> str:
     """The SQLAlchemy URL of a SQLite file path."""
     return str(URL.create("sqlite", database=str(path)))
+
+
+class SqlWatch:
+    """Follows a table by a high-water mark: a monotonic key where there is one, else `created` re-read
+    with an overlap and de-duplicated. A lost connection is retried with backoff and loses nothing."""
+
+    def __init__(
+        self,
+        source: SqlSource,
+        query: Query,
+        fields: Collection[str] | None,
+        notify: Notify,
+        *,
+        overlap: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.source, self.query, self.fields, self.notify = source, query, fields, notify
+        self.overlap, self.clock = overlap, clock
+        self.key = source.monotonic_key()
+        self.seen: dict[tuple[Any, ...], float] = {}
+        column = self.key if self.key is not None else source._created
+        self.mark: Any = source.scalar(sa.select(sa.func.max(column)).select_from(source.table))
+        if self.key is None and self.mark is not None:
+            self.mark = to_epoch(self.mark, source.options.zone)
+            self._remember(self._since(self.mark - overlap))
+        self.down = False
+        self.delay = 0.5
+        self.retry_at = 0.0
+
+    def _upto(self) -> list[sa.ColumnElement[bool]]:
+        if self.mark is None:
+            return [sa.false()]
+        column = self.key if self.key is not None else self.source._created
+        bound = self.mark if self.key is not None else self.source._bound_time(self.mark)
+        return [column <= bound]
+
+    def backlog(self, count: int) -> list[Record]:
+        return list(self.source.select(self.query, Selection(last=count), self.fields, bounds=self._upto()))
+
+    def poll(self) -> list[Record]:
+        if self.clock() < self.retry_at:
+            return []
+        try:
+            records = self._poll_keyed() if self.key is not None else self._poll_by_created()
+        except (sa.exc.SQLAlchemyError, SourceError) as exc:
+            if not self.down:
+                self.notify(f"lost the connection to {self.source.label} ({_first_line(exc)}); reconnecting")
+            self.down = True
+            self.retry_at = self.clock() + self.delay
+            self.delay = min(self.delay * 2, 30.0)
+            return []
+        if self.down:
+            self.notify(f"reconnected to {self.source.label}")
+            self.down, self.delay = False, 0.5
+        return records
+
+    def _poll_keyed(self) -> list[Record]:
+        assert self.key is not None
+        upper = self.source.scalar(sa.select(sa.func.max(self.key)).select_from(self.source.table))
+        if upper is None or (self.mark is not None and upper <= self.mark):
+            return []
+        bounds = [self.key <= upper] + ([self.key > self.mark] if self.mark is not None else [])
+        records = list(self.source.select(self.query, Selection(), self.fields, bounds=bounds))
+        self.mark = upper
+        return records
+
+    def _poll_by_created(self) -> list[Record]:
+        low = None if self.mark is None else self.mark - self.overlap
+        fresh = [record for record in self._since(low) if record_key(record) not in self.seen]
+        self._remember(fresh)
+        if fresh:
+            self.mark = max(
+                [record.created for record in fresh] + ([self.mark] if self.mark is not None else [])
+            )
+            cutoff = self.mark - self.overlap
+            self.seen = {key: created for key, created in self.seen.items() if created >= cutoff}
+        return fresh
+
+    def _since(self, low: float | None) -> list[Record]:
+        bounds = [] if low is None else [self.source._created >= self.source._bound_time(low)]
+        selection = Selection(sort_created=True)
+        return list(self.source.select(self.query, selection, self.fields, bounds=bounds))
+
+    def _remember(self, records: Iterable[Record]) -> None:
+        for record in records:
+            self.seen[record_key(record)] = record.created
