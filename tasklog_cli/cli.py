@@ -43,7 +43,7 @@ from tasklog_cli.reports import (
     timeline_rows,
     worst_first,
 )
-from tasklog_cli.runs import FAILURES, RUNNING, Run, pair_runs, run_selector
+from tasklog_cli.runs import FAILURES, RUNNING, Run, run_selector
 from tasklog_cli.sources import OpenOptions, Selection, Source, open_source
 from tasklog_cli.times import TIME_FORMATS_HELP, Zone, iso_utc, parse_span, resolve_zone, utc_from_epoch
 
@@ -273,8 +273,7 @@ class Invocation:
 
     def runs(self, query: Query, retry_window: str, fields: Collection[str] = ()) -> Iterator[Run]:
         """Every run of the query's tasks, paired over their whole history."""
-        records = self.source.history(query, fields=set(fields) | query.fields())
-        return pair_runs(records, parse_span(retry_window))
+        return self.source.runs(query, parse_span(retry_window), fields=set(fields) | query.fields())
 
     def finish(self, count: int) -> int:
         """Report skipped rows; exit 0 when something matched, else 1."""
@@ -731,7 +730,7 @@ def timeline_run(number: int, item: Run, text_columns: Sequence[str]) -> Timelin
     """A run as the human timeline shows it."""
     row = run_row(item)
     records = [
-        {"created": utc_from_epoch(record.created), "action": record.action,
+        {"created": utc_from_epoch(record.created), "action": record.action, "attempt": record.get("attempt"),
          **{name: record.get(name) for name in text_columns}}
         for record in item.records
     ]  # fmt: skip

@@ -501,7 +501,12 @@ def _record_lines(run: TimelineRun, zone: Zone, *, full: bool) -> list[Any]:
     from rich.text import Text
 
     lines = []
+    attempt = None
     for record in run.records:
+        if isinstance(record.get("attempt"), int):
+            if attempt is not None and record["attempt"] != attempt:
+                lines.append(Text(f"      --- Retry {record['attempt'] - 1} ---", style="yellow"))
+            attempt = record["attempt"]
         clock = human_value(record["created"], zone)[11:]
         action = str(record.get("action", ""))
         message = str(record.get("message") or "")

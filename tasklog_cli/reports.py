@@ -146,7 +146,8 @@ def timeline_rows(numbered: Sequence[tuple[int, Run]], columns: Sequence[str]) -
     for number, run in numbered:
         for record in run.records:
             row: dict[str, Any] = {name: record.get(name) for name in columns}
-            row.update(run=number, attempt=run.attempt)
+            attempt = record.get("attempt")  # a store that logs attempts within a run says which
+            row.update(run=number, attempt=attempt if isinstance(attempt, int) else run.attempt)
             if "created" in row:
                 row["created"] = utc_from_epoch(record.created)
             rows.append(row)

@@ -4,6 +4,7 @@ from abc import ABC, abstractmethod
 from collections import Counter, deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from itertools import islice
 from operator import itemgetter
 from typing import Any, Protocol
@@ -11,6 +12,7 @@ from typing import Any, Protocol
 from tasklog_cli.errors import SourceError, UsageError
 from tasklog_cli.models import CORE_COLUMNS, REQUIRED_COLUMNS, ColumnKind, Record, detect_model
 from tasklog_cli.query import Query
+from tasklog_cli.runs import Run, pair_runs
 from tasklog_cli.times import Zone
 from tasklog_cli.values import convert, to_epoch
 
@@ -117,6 +119,12 @@ class Source(ABC):
         """Every record of the query's tasks, by task name, then created (ties in store order)."""
         records = self.scan(Query(tasks=query.tasks), fields)
         return iter(sorted(records, key=itemgetter(1, 0)))  # (task_name, created); a stable sort
+
+    def runs(
+        self, query: Query, retry_window: timedelta, fields: Collection[str] | None = None
+    ) -> Iterator[Run]:
+        """Every run of the query's tasks: their whole history paired (stores that keep runs override)."""
+        return pair_runs(self.history(query, fields), retry_window)
 
     def summary(self) -> Summary:
         """Count records, time span and tasks (by a full scan unless the store can do better)."""
