@@ -17,6 +17,7 @@ import typer
 from typer.core import TyperGroup
 
 from tasklog_cli import __version__
+from tasklog_cli.config import RepoChoice, choose_repo, load_config
 from tasklog_cli.errors import ExitCode, TasklogError, UsageError
 from tasklog_cli.follow import follow
 from tasklog_cli.models import Action, Record
@@ -301,17 +302,10 @@ def environment_display(output: OutputOptions, zone: Zone) -> Display:
     return Display(stdout=stdout, is_terminal=is_terminal, width=width, color=color, zone=zone)
 
 
-def pick_repo(ctx: typer.Context, repo: str | None) -> tuple[str, str]:
-    """The SPEC to open and what chose it: -r after the command, -r before it, TASKLOG_REPO."""
-    if repo:
-        return repo, "--repo"
-    before = (ctx.obj or {}).get("repo")
-    if before:
-        return before, "--repo"
-    env_repo = os.environ.get("TASKLOG_REPO")
-    if env_repo:
-        return env_repo, "TASKLOG_REPO"
-    raise UsageError("no source given: pass -r/--repo SPEC (a file, a URL or 'demo') or set TASKLOG_REPO")
+def pick_repo(ctx: typer.Context, repo: str | None) -> RepoChoice:
+    """The source to open: -r after the command, -r before it, TASKLOG_REPO, the config's default."""
+    flag = repo or (ctx.obj or {}).get("repo")
+    return choose_repo(flag, os.environ.get("TASKLOG_REPO"), load_config())
 
 
 def open_invocation(
@@ -323,9 +317,10 @@ def open_invocation(
     strict: bool = False,
 ) -> Invocation:
     """Resolve the repo, open it and prepare the display."""
-    spec, chosen_by = pick_repo(ctx, repo)
-    zone = resolve_zone(utc=output.utc, name=None)
-    source = open_source(spec, OpenOptions(zone=zone, strict=strict, table=table))
+    choice = pick_repo(ctx, repo)
+    zone = resolve_zone(utc=output.utc, name=choice.time_zone)
+    options = OpenOptions(zone=zone, strict=strict, table=table or choice.table, allow_code=choice.allow_code)
+    source = open_source(choice.spec, options)
     ctx.call_on_close(source.close)
     display = environment_display(output, zone)
     return Invocation(
@@ -334,7 +329,7 @@ def open_invocation(
         fmt=default_format(output.fmt, display),
         zone=zone,
         now=datetime.now(UTC),
-        chosen_by=chosen_by,
+        chosen_by=choice.chosen_by,
     )
 
 
@@ -454,7 +449,7 @@ def tail_command(
 ) -> int:
     """Print the last records that match; with -f, print each new one as it is written, until Ctrl-C."""
     if wait:
-        wait_for_file(pick_repo(ctx, repo)[0], interval)
+        wait_for_file(pick_repo(ctx, repo).spec, interval)
     output = OutputOptions(fmt=fmt, fields=fields, color=color, utc=utc)
     run = open_invocation(ctx, repo, output, table=table, strict=strict)
     query = run.query(

@@ -5,7 +5,8 @@ from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
-from tasklog_cli.errors import SourceError
+from tasklog_cli.config import user_config_path
+from tasklog_cli.errors import SourceError, UsageError
 from tasklog_cli.sources.base import OpenOptions, Selection, Source, Summary
 
 __all__ = ["OpenOptions", "Selection", "Source", "Summary", "open_source"]
@@ -90,6 +91,11 @@ def open_source(spec: str, options: OpenOptions) -> Source:
     if spec == "demo":
         return FILE_OPENERS["csv"](demo_path(), options)
     if _USER_REPO.fullmatch(spec):
+        if not options.allow_code:
+            raise UsageError(
+                f"not importing {spec}: code is imported only from -r or {user_config_path()}, "
+                "never from TASKLOG_REPO or ./tasklog.toml"
+            )
         from tasklog_cli.sources.redbird import open_user_repo
 
         return open_user_repo(spec, options)

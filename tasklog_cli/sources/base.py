@@ -19,11 +19,13 @@ from tasklog_cli.values import convert, to_epoch
 
 @dataclass(frozen=True)
 class OpenOptions:
-    """How to open a store: the zone of its naive times, and whether a malformed row is fatal."""
+    """How to open a store: the zone of its naive times, whether a malformed row is fatal, its table,
+    and whether `package.module:attr` code may be imported for it."""
 
     zone: Zone = None
     strict: bool = False
     table: str | None = None
+    allow_code: bool = True
 
 
 @dataclass(frozen=True)
