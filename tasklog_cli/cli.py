@@ -17,6 +17,7 @@ import typer
 from typer.core import TyperGroup
 
 from tasklog_cli import __version__
+from tasklog_cli.checks import CHECK_FIELDS, Limits, find_problems
 from tasklog_cli.config import RepoChoice, choose_repo, load_config
 from tasklog_cli.errors import ExitCode, TasklogError, UsageError
 from tasklog_cli.follow import follow
@@ -492,6 +493,62 @@ def wait_for_file(spec: str, interval: float) -> None:
             note(f"waiting for {path}")
             announced = True
         time.sleep(interval)
+
+
+@app.command("check")
+def check_command(
+    ctx: typer.Context,
+    repo: RepoOption = None,
+    task: TaskOption = None,
+    run_id: RunIdOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    grep: GrepOption = None,
+    ignore_case: IgnoreCaseOption = False,
+    where: WhereOption = None,
+    level: LevelOption = None,
+    max_age: Annotated[
+        str | None, typer.Option("--max-age", metavar="SPAN", help="Fail when no run succeeded within SPAN.")
+    ] = None,
+    max_failures: Annotated[
+        int | None, typer.Option("--max-failures", min=1, metavar="N", help="Fail on N failures in a row.")
+    ] = None,
+    max_duration: Annotated[
+        str | None,
+        typer.Option(
+            "--max-duration",
+            metavar="SPAN",
+            help="Fail when a run has been running, or the last one ran, longer than SPAN.",
+        ),
+    ] = None,
+    retry_window: RetryWindowOption = "10m",
+    fmt: FormatOption = None,
+    fields: FieldsOption = None,
+    color: ColorOption = ColorChoice.AUTO,
+    utc: UtcOption = False,
+    table: TableOption = None,
+    strict: StrictOption = False,
+    debug: DebugOption = False,
+) -> int:
+    """One line per problem, for cron and monitoring: exit 0 when healthy, 1 when a check failed."""
+    if max_age is None and max_failures is None and max_duration is None:
+        raise UsageError("check needs --max-age, --max-failures or --max-duration")
+    limits = Limits(
+        max_age=None if max_age is None else parse_span(max_age),
+        max_failures=max_failures,
+        max_duration=None if max_duration is None else parse_span(max_duration),
+    )
+    run = open_invocation(ctx, repo, OutputOptions(fmt=fmt, fields=fields, color=color, utc=utc), table=table,
+                          strict=strict)  # fmt: skip
+    query = run.query(tasks=task or (), run_ids=run_id or (), since=since, until=until, grep=grep,
+                      ignore_case=ignore_case, where=where or (), level=level)  # fmt: skip
+    selected = filter(run_selector(query), run.runs(query, retry_window))
+    expected = [name for name in task or () if name not in query.task_globs()]
+    problems = find_problems(selected, expected, limits, run.now.timestamp())
+    columns = run.fields(fields, CHECK_FIELDS if run.fmt in (Format.JSON, Format.JSONL) else
+                         ("task_name", "check", "problem"), CHECK_FIELDS)  # fmt: skip
+    render(problems, columns, run.fmt, run.display, empty_note="all checks passed")
+    return ExitCode.CHECK_FAILED if problems else ExitCode.OK
 
 
 @app.command("info")

@@ -8,6 +8,7 @@ class ExitCode(IntEnum):
 
     OK = 0
     NO_MATCH = 1
+    CHECK_FAILED = 1
     USAGE = 2
     SOURCE = 3
     INTERRUPTED = 130

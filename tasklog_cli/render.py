@@ -180,10 +180,17 @@ class BatchedWriter:
         self.out.flush()
 
 
-def render(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], fmt: Format, display: Display) -> int:
+def render(
+    rows: Iterable[Mapping[str, Any]],
+    columns: Sequence[str],
+    fmt: Format,
+    display: Display,
+    *,
+    empty_note: str = "no matching records",
+) -> int:
     """Write rows in a format; machine formats stream in small batches. Returns how many rows were written."""
     if fmt is Format.TABLE:
-        return _render_table(rows, columns, display)
+        return _render_table(rows, columns, display, empty_note)
     out = BatchedWriter(display.stdout)
     try:
         count = _render_machine(rows, columns, fmt, out)
@@ -363,14 +370,16 @@ def fit_widths(natural: Sequence[int], tiers: Sequence[int], room: int) -> list[
     return widths
 
 
-def _render_table(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], display: Display) -> int:
+def _render_table(
+    rows: Iterable[Mapping[str, Any]], columns: Sequence[str], display: Display, empty_note: str
+) -> int:
     """A Rich table that fits the width: long text columns give way first and are cut with `…`."""
     from rich import box
     from rich.table import Table
 
     values = [[row.get(name) for name in columns] for row in rows]
     if not values:
-        print("no matching records", file=sys.stderr)
+        print(empty_note, file=sys.stderr)
         return 0
     console = _console(display)
     names = list(columns)
