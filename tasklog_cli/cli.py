@@ -18,6 +18,7 @@ from typer.core import TyperGroup
 
 from tasklog_cli import __version__
 from tasklog_cli.checks import CHECK_FIELDS, Limits, find_problems
+from tasklog_cli.completion import complete_task
 from tasklog_cli.config import RepoChoice, choose_repo, load_config
 from tasklog_cli.errors import ExitCode, TasklogError, UsageError
 from tasklog_cli.follow import follow
@@ -148,7 +149,7 @@ app = typer.Typer(
     name="tasklog",
     help="Inspect the task logs that Rocketry and fastapi-taskflow write: filter, pair runs, render.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_show_locals=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -165,8 +166,11 @@ RepoOption = Annotated[
 DebugOption = Annotated[bool, typer.Option("--debug", help="Show the traceback of an error.")]
 TaskOption = Annotated[
     list[str] | None,
-    typer.Option("--task", "-t", metavar="NAME", help="Task name or glob (nightly_*); repeatable."),
-]
+    typer.Option(
+        "--task", "-t", metavar="NAME", autocompletion=complete_task,
+        help="Task name or glob (nightly_*); repeatable.",
+    ),
+]  # fmt: skip
 ActionOption = Annotated[
     list[Action] | None,
     typer.Option(

@@ -1,0 +1,1 @@
+complete --command tasklog --no-files --arguments "(env _TASKLOG_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) tasklog)" --condition "env _TASKLOG_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) tasklog"
