@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from tasklog_cli.runs import FAILURES, RUNNING, Run
+from tasklog_cli.times import human_duration
 
 CHECK_FIELDS = ("task_name", "check", "problem", "value", "limit")
 
@@ -17,18 +18,6 @@ class Limits:
     max_age: timedelta | None = None
     max_failures: int | None = None
     max_duration: timedelta | None = None
-
-
-def _span(seconds: float) -> str:
-    """A duration as people read it in a problem line."""
-    seconds = max(seconds, 0.0)
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    minutes, secs = divmod(round(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    days, hours = divmod(hours, 24)
-    parts = [(days, "d"), (hours, "h"), (minutes, "m"), (secs, "s")]
-    return "".join(f"{amount}{unit}" for amount, unit in parts if amount) or "0s"
 
 
 def _problem(task: str, check: str, text: str, value: float | None, limit: float | None) -> dict[str, Any]:
@@ -46,7 +35,13 @@ def task_problems(task: str, runs: Sequence[Run], limits: Limits, now: float) ->
         elif now - max(successes) > limit:
             age = now - max(successes)
             problems.append(
-                _problem(task, "max_age", f"last success {_span(age)} ago (limit {_span(limit)})", age, limit)
+                _problem(
+                    task,
+                    "max_age",
+                    f"last success {human_duration(age)} ago (limit {human_duration(limit)})",
+                    age,
+                    limit,
+                )
             )
     if limits.max_failures is not None:
         finished = [run for run in runs if run.outcome != RUNNING]
@@ -62,11 +57,11 @@ def task_problems(task: str, runs: Sequence[Run], limits: Limits, now: float) ->
         limit = limits.max_duration.total_seconds()
         for run in runs:
             if run.outcome == RUNNING and run.start is not None and now - run.start > limit:
-                text = f"running for {_span(now - run.start)} (limit {_span(limit)})"
+                text = f"running for {human_duration(now - run.start)} (limit {human_duration(limit)})"
                 problems.append(_problem(task, "max_duration", text, now - run.start, limit))
         latest = next((run for run in reversed(runs) if run.duration is not None), None)
         if latest is not None and latest.duration is not None and latest.duration > limit:
-            text = f"last run took {_span(latest.duration)} (limit {_span(limit)})"
+            text = f"last run took {human_duration(latest.duration)} (limit {human_duration(limit)})"
             problems.append(_problem(task, "max_duration", text, latest.duration, limit))
     return problems
 

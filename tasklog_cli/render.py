@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, TextIO
 
-from tasklog_cli.times import Zone, in_zone, iso_utc
+from tasklog_cli.times import Zone, human_duration, in_zone, iso_utc
 
 OUTCOME_STYLES = {
     "success": "green",
@@ -75,22 +75,6 @@ def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-def human_duration(seconds: float) -> str:
-    """A short duration for people: `850ms`, `1.2s`, `3m 04s`, `2h 05m`, `3d 04h`."""
-    if seconds < 1:
-        return f"{seconds * 1000:.0f}ms"
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    minutes, secs = divmod(round(seconds), 60)
-    if minutes < 60:
-        return f"{minutes}m {secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours}h {minutes:02d}m"
-    days, hours = divmod(hours, 24)
-    return f"{days}d {hours:02d}h"
 
 
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"

@@ -118,3 +118,19 @@ def _parse_calendar(text: str, today: date, zone: Zone) -> datetime:
     if len(text) == 10:
         return attach_zone(datetime.combine(date.fromisoformat(text), time()), zone)
     return attach_zone(datetime.fromisoformat(text), zone)
+
+
+def human_duration(seconds: float) -> str:
+    """A short duration for people: `850ms`, `1.2s`, `3m 04s`, `2h 05m`, `3d 04h`."""
+    if seconds < 1:
+        return f"{seconds * 1000:.0f}ms"
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m {secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}h {minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d {hours:02d}h"
