@@ -460,7 +460,9 @@ def render_timeline(
         lines.append(Text.assemble((task_name, "bold"), f"  {len(runs)} of {total} runs"))
         previous: TimelineRun | None = None
         for run in runs:
-            if previous is not None and run.attempt == previous.attempt + 1:
+            # A store that logs attempts within its runs (fastapi-taskflow) retries inside a run, not across.
+            logged = any(isinstance(record.get("attempt"), int) for record in run.records)
+            if previous is not None and run.attempt == previous.attempt + 1 and not logged:
                 lines.append(Text(f"  --- Retry {run.attempt - 1} ---", style="yellow"))
             lines.append(_run_header(run, display.zone))
             lines.extend(_record_lines(run, display.zone, full=full))
@@ -498,16 +500,22 @@ def _record_lines(run: TimelineRun, zone: Zone, *, full: bool) -> list[Any]:
     for record in run.records:
         if isinstance(record.get("attempt"), int):
             if attempt is not None and record["attempt"] != attempt:
-                lines.append(Text(f"      --- Retry {record['attempt'] - 1} ---", style="yellow"))
+                # Every separator between the two attempts: an attempt may have logged nothing.
+                retries = range(min(attempt, record["attempt"] - 1), record["attempt"])
+                lines.extend(Text(f"      --- Retry {retry} ---", style="yellow") for retry in retries)
             attempt = record["attempt"]
         clock = human_value(record["created"], zone)[11:]
         action = str(record.get("action", ""))
-        message = str(record.get("message") or "")
+        message, *more = str(record.get("message") or "").splitlines() or [""]
         lines.append(
             Text.assemble(
-                f"      {clock}  ", (action.ljust(9), OUTCOME_STYLES.get(action, "")), f"  {message}"
+                f"      {clock}  ",
+                (action.ljust(9), OUTCOME_STYLES.get(action, "")),
+                f"  {message}{' …' if more and not full else ''}",
             )
         )
+        if full:
+            lines.extend(Text(" " * 29 + line) for line in more)
         trace = str(record.get("exc_text") or "").rstrip()
         if trace:
             shown = trace.splitlines() if full else trace.splitlines()[-1:]

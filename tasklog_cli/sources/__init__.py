@@ -76,7 +76,9 @@ def open_source(spec: str, options: OpenOptions) -> Source:
     """Open the store a SPEC names: URL, existing path, `demo`, or `package.module:attr`."""
     if "://" in spec:
         if spec.split("://", 1)[0].lower() in ("redis", "rediss"):
-            raise SourceError("Redis (fastapi-taskflow) stores are not supported yet")
+            from tasklog_cli.sources.taskflow import open_redis
+
+            return open_redis(spec, options)
         from tasklog_cli.sources.sql import open_sql
 
         return open_sql(spec, options)

@@ -2,7 +2,7 @@
 
 import sqlite3
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -10,7 +10,7 @@ from urllib.parse import quote
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine
 
-from tasklog_cli.errors import SourceError, UsageError
+from tasklog_cli.errors import SourceError, TasklogError, UsageError
 from tasklog_cli.models import CORE_COLUMNS, ROCKETRY_COLUMN_KINDS, ColumnKind, Record
 from tasklog_cli.query import Query, compile_query
 from tasklog_cli.sources.base import (
@@ -24,10 +24,13 @@ from tasklog_cli.sources.base import (
     Watch,
     record_key,
 )
+from tasklog_cli.sources.taskflow import SNAPSHOT_FIELDS, TaskflowSource
 from tasklog_cli.times import in_zone, utc_from_epoch
 from tasklog_cli.values import to_epoch
 
 PREFERRED_TABLES = ("tasks", "logs")
+TASKFLOW_TABLE = "task_snapshots"
+_TASKFLOW_COLUMNS = frozenset({"task_id", "func_name", "status", "created_at", "start_time", "end_time"})
 CONNECT_TIMEOUT_SECONDS = 5
 _DRIVERS = {"postgresql": ("psycopg", "postgres"), "mysql": ("pymysql", "mysql")}
 _SQL_KINDS: tuple[tuple[type[sa.types.TypeEngine[Any]], ColumnKind], ...] = (
@@ -65,7 +68,7 @@ def make_engine(url: URL) -> Engine:
             raise SourceError(f"no SQLite database at {url.database or '(none)'}")
         uri = f"file:{quote(str(path.resolve()))}?mode=ro"
         return sa.create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True))
-    if backend in _DRIVERS and url.get_driver_name() in ("", backend, None):
+    if backend in _DRIVERS and "+" not in url.drivername:  # bare postgresql://, mysql://: our driver
         url = url.set(drivername=f"{backend}+{_DRIVERS[backend][0]}")
     try:
         return sa.create_engine(
@@ -81,6 +84,7 @@ def make_engine(url: URL) -> Engine:
 
 
 def _pick_table(inspector: sa.Inspector, wanted: str | None, label: str) -> str:
+    """The table to read: --table, else `tasks`, `logs`, fastapi-taskflow's snapshots, the only log table."""
     tables = inspector.get_table_names()
     if wanted is not None:
         if wanted not in tables:
@@ -94,6 +98,8 @@ def _pick_table(inspector: sa.Inspector, wanted: str | None, label: str) -> str:
     for name in PREFERRED_TABLES:
         if name in candidates:
             return name
+    if TASKFLOW_TABLE in tables and is_taskflow_table(inspector, TASKFLOW_TABLE):
+        return TASKFLOW_TABLE
     if len(candidates) == 1:
         return candidates[0]
     if candidates:
@@ -101,18 +107,36 @@ def _pick_table(inspector: sa.Inspector, wanted: str | None, label: str) -> str:
             f"{label} has several task-log tables ({', '.join(candidates)}): pick one with --table"
         )
     raise SourceError(
-        f"{label} is not a task log: no table with task_name, action and created "
-        f"(tables: {', '.join(tables) or 'none'})"
+        f"{label} is not a task log: no table with task_name, action and created, "
+        f"nor fastapi-taskflow's {TASKFLOW_TABLE} (tables: {', '.join(tables) or 'none'})"
     )
+
+
+def is_taskflow_table(inspector: sa.Inspector, name: str) -> bool:
+    """Whether a table holds fastapi-taskflow's task snapshots (by its columns)."""
+    return {column["name"] for column in inspector.get_columns(name)} >= _TASKFLOW_COLUMNS
+
+
+def read_only_connection(engine: Engine) -> Connection:
+    """A connection that only reads (PostgreSQL is told so; SQLite is opened read-only by make_engine)."""
+    connection = engine.connect()
+    if engine.dialect.name == "postgresql":
+        connection = connection.execution_options(postgresql_readonly=True)
+    return connection
+
+
+def sql_label(url: URL) -> str:
+    """How a database is named in messages: a SQLite file by its path, servers by URL (no password)."""
+    return safe_url(url) if url.get_backend_name() != "sqlite" else str(url.database)
 
 
 class SqlSource(Source):
     """A table of task-log records in SQLite, PostgreSQL or MySQL/MariaDB."""
 
-    def __init__(self, url: URL, options: OpenOptions) -> None:
+    def __init__(self, url: URL, options: OpenOptions, engine: Engine | None = None) -> None:
         self.url = url
-        self.engine = make_engine(url)
-        label = safe_url(url) if url.get_backend_name() != "sqlite" else str(url.database)
+        self.engine = make_engine(url) if engine is None else engine
+        label = sql_label(url)
         try:
             inspector = sa.inspect(self.engine)
             self.table_name = _pick_table(inspector, options.table, label)
@@ -133,10 +157,7 @@ class SqlSource(Source):
         self._created = self.table.c.created
 
     def _connect(self) -> Connection:
-        connection = self.engine.connect()
-        if self.engine.dialect.name == "postgresql":
-            connection = connection.execution_options(postgresql_readonly=True)
-        return connection
+        return read_only_connection(self.engine)
 
     def _store_order(self) -> list[sa.ColumnElement[Any]]:
         """Primary key order, else SQLite's rowid, else created."""
@@ -357,8 +378,9 @@ def _first_line(exc: BaseException) -> str:
     return str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
 
 
-def open_sql(url_text: str, options: OpenOptions) -> SqlSource:
-    """Open a SQL source from a SQLAlchemy URL (a table may follow as `?table=` or `#table`)."""
+def open_sql(url_text: str, options: OpenOptions) -> Source:
+    """Open a SQL source from a SQLAlchemy URL (a table may follow as `?table=` or `#table`):
+    a table of records, or fastapi-taskflow's task snapshots."""
     url_text, _, fragment = url_text.partition("#")
     try:
         url = sa.engine.make_url(url_text)
@@ -368,7 +390,54 @@ def open_sql(url_text: str, options: OpenOptions) -> SqlSource:
     if table is not None:
         url = url.difference_update_query(["table"])
     wanted = options.table or (table if isinstance(table, str) else None) or fragment or None
-    return SqlSource(url, OpenOptions(zone=options.zone, strict=options.strict, table=wanted))
+    engine = make_engine(url)
+    try:
+        inspector = sa.inspect(engine)
+        chosen = _pick_table(inspector, wanted, sql_label(url))
+        opened = OpenOptions(zone=options.zone, strict=options.strict, table=chosen)
+        if chosen == TASKFLOW_TABLE and is_taskflow_table(inspector, chosen):
+            return TaskflowSource(SqlSnapshots(engine, sql_label(url)), opened)
+        return SqlSource(url, opened, engine)
+    except sa.exc.SQLAlchemyError as exc:
+        engine.dispose()
+        raise SourceError(f"cannot read {sql_label(url)}: {_first_line(exc)}") from exc
+    except TasklogError:
+        engine.dispose()
+        raise
+
+
+class SqlSnapshots:
+    """fastapi-taskflow's `task_snapshots` table (SQLite, PostgreSQL, MySQL), read through SQLAlchemy Core."""
+
+    def __init__(self, engine: Engine, label: str) -> None:
+        self.engine, self.label = engine, label
+        self.kind = f"fastapi-taskflow ({engine.dialect.name})"
+        self.table = sa.Table(TASKFLOW_TABLE, sa.MetaData(), autoload_with=engine)
+        self.fields = tuple(name for name in SNAPSHOT_FIELDS if name in self.table.c)
+
+    def rows(self) -> Iterator[Mapping[str, Any]]:
+        statement = sa.select(*(self.table.c[name] for name in self.fields))
+        try:
+            with read_only_connection(self.engine) as connection:
+                result = connection.execution_options(stream_results=True, yield_per=1000).execute(statement)
+                yield from (dict(row._mapping) for row in result)
+        except sa.exc.SQLAlchemyError as exc:
+            raise SourceError(f"cannot read {self.label}: {_first_line(exc)}") from exc
+
+    def signature(self) -> object:
+        columns = self.table.c
+        statement = sa.select(sa.func.count(), sa.func.max(columns.created_at), sa.func.max(columns.end_time))
+        try:
+            with read_only_connection(self.engine) as connection:
+                return tuple(connection.execute(statement).one())
+        except sa.exc.SQLAlchemyError as exc:
+            raise SourceError(f"cannot read {self.label}: {_first_line(exc)}") from exc
+
+    def details(self) -> dict[str, Any]:
+        return {"table": TASKFLOW_TABLE}
+
+    def close(self) -> None:
+        self.engine.dispose()
 
 
 def sqlite_url(path: Path) -> str:

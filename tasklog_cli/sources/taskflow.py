@@ -130,7 +130,7 @@ def read_snapshot(row: Mapping[str, Any]) -> Snapshot:
     created, start, end = (_time(row, name) for name in ("created_at", "start_time", "end_time"))
     if created is None:
         raise MalformedRowError("no created_at")
-    end = created if end is None else end  # a rejected task never started nor ended: it was refused then
+    finished = created if end is None else end  # a rejected task never started nor ended: refused then
     retries = int(_text(row.get("retries_used")) or 0)
     stored = _text(row.get("duration"))
     duration = None if stored is None else float(stored)
@@ -147,10 +147,9 @@ def read_snapshot(row: Mapping[str, Any]) -> Snapshot:
         "duration": None if duration is None else timedelta(seconds=duration),
         "retries_used": retries,
     }
-    records.append(Record(end, task_name, FINISH_ACTIONS[status], task_id, finish))
-    run = Run(
-        task_name, task_id, start, end, FINISH_ACTIONS[status], retries + 1, tuple(records), status, duration
-    )
+    records.append(Record(finished, task_name, FINISH_ACTIONS[status], task_id, finish))
+    outcome = FINISH_ACTIONS[status]
+    run = Run(task_name, task_id, start, finished, outcome, retries + 1, tuple(records), status, duration)
     return Snapshot(created, task_id, run)
 
 
@@ -185,8 +184,8 @@ def _log_records(
             continue
         stamped = _LOG_LINE.fullmatch(line)
         created = _line_epoch(stamped.group(1)) if stamped else created  # an unstamped line: as the last
-        message = stamped.group(2) if stamped else line
-        yield Record(created, task[0], LOG_ACTION, task[1], {**common, "message": message, "attempt": attempt})
+        extra = {**common, "message": stamped.group(2) if stamped else line, "attempt": attempt}
+        yield Record(created, task[0], LOG_ACTION, task[1], extra)
 
 
 @lru_cache(maxsize=4096)
@@ -218,7 +217,7 @@ def split_prefix(url: str) -> tuple[str, str]:
 class RedisSnapshots:
     """fastapi-taskflow's Redis backend: hashes `{prefix}:{task_id}` listed in the set `{prefix}:_index`."""
 
-    fields = SNAPSHOT_FIELDS
+    fields: tuple[str, ...] = SNAPSHOT_FIELDS
 
     def __init__(self, url: str) -> None:
         try:
@@ -226,6 +225,7 @@ class RedisSnapshots:
         except ModuleNotFoundError as exc:
             raise SourceError("reading Redis needs the redis package: pip install 'tasklog[redis]'") from exc
         self.errors: type[Exception] = redis.RedisError
+        self.unreachable: tuple[type[Exception], ...] = (redis.ConnectionError, redis.TimeoutError)
         self.label = redis_label(url)
         self.kind = "fastapi-taskflow (redis)"
         address, self.prefix = split_prefix(url)
@@ -253,13 +253,13 @@ class RedisSnapshots:
         try:
             yield
         except self.errors as exc:
-            verb = "connect to" if "connect" in type(exc).__name__.lower() else "read"
+            verb = "connect to" if isinstance(exc, self.unreachable) else "read"
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise SourceError(f"cannot {verb} {self.label}: {reason}") from exc
 
     def rows(self) -> Iterator[Mapping[str, Any]]:
         with self.failing_as_source_error():
-            task_ids = sorted(self.client.smembers(self.index))
+            task_ids = sorted(map(str, self.client.smembers(self.index)))
             for batch in _batches(task_ids, REDIS_BATCH):
                 pipeline = self.client.pipeline(transaction=False)
                 for task_id in batch:
