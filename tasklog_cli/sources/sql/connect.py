@@ -1,0 +1,107 @@
+"""Connecting to SQL stores: URLs, drivers, read-only engines and sessions, and which table to read."""
+
+import sqlite3
+from pathlib import Path
+from urllib.parse import quote
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Connection, Engine
+
+from tasklog_cli.errors import SourceError, UsageError
+
+PREFERRED_TABLES = ("tasks", "logs")
+
+TASKFLOW_TABLE = "task_snapshots"
+
+_TASKFLOW_COLUMNS = frozenset({"task_id", "func_name", "status", "created_at", "start_time", "end_time"})
+
+CONNECT_TIMEOUT_SECONDS = 5
+
+_DRIVERS = {"postgresql": ("psycopg", "postgres"), "mysql": ("pymysql", "mysql")}
+
+
+def safe_url(url: URL) -> str:
+    """The URL as it may be printed: password hidden."""
+    return url.render_as_string(hide_password=True)
+
+
+def make_engine(url: URL) -> Engine:
+    """An engine that only reads: SQLite opened with mode=ro, servers with a short connect timeout."""
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        path = Path(url.database or "")
+        if not url.database or not path.is_file():
+            raise SourceError(f"no SQLite database at {url.database or '(none)'}")
+        uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+        return sa.create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True))
+    if backend in _DRIVERS and "+" not in url.drivername:  # bare postgresql://, mysql://: our driver
+        url = url.set(drivername=f"{backend}+{_DRIVERS[backend][0]}")
+    try:
+        return sa.create_engine(
+            url, connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS}, pool_pre_ping=True
+        )
+    except ModuleNotFoundError as exc:
+        extra = _DRIVERS.get(backend, ("", backend))[1]
+        raise SourceError(
+            f"no driver for {backend} ({exc.name} is not installed): pip install 'tasklog[{extra}]'"
+        ) from exc
+    except sa.exc.ArgumentError as exc:
+        raise SourceError(f"cannot use URL {safe_url(url)}: {exc}") from exc
+
+
+def pick_table(inspector: sa.Inspector, wanted: str | None, label: str) -> str:
+    """The table to read: --table, else `tasks`, `logs`, fastapi-taskflow's snapshots, the only log table."""
+    tables = inspector.get_table_names()
+    if wanted is not None:
+        if wanted not in tables:
+            raise SourceError(f"no table {wanted!r} in {label} (tables: {', '.join(tables) or 'none'})")
+        return wanted
+    candidates = [
+        name
+        for name in tables
+        if {"task_name", "action", "created"} <= {c["name"] for c in inspector.get_columns(name)}
+    ]
+    for name in PREFERRED_TABLES:
+        if name in candidates:
+            return name
+    if TASKFLOW_TABLE in tables and is_taskflow_table(inspector, TASKFLOW_TABLE):
+        return TASKFLOW_TABLE
+    if len(candidates) == 1:
+        return candidates[0]
+    if candidates:
+        raise UsageError(
+            f"{label} has several task-log tables ({', '.join(candidates)}): pick one with --table"
+        )
+    raise SourceError(
+        f"{label} is not a task log: no table with task_name, action and created, "
+        f"nor fastapi-taskflow's {TASKFLOW_TABLE} (tables: {', '.join(tables) or 'none'})"
+    )
+
+
+def is_taskflow_table(inspector: sa.Inspector, name: str) -> bool:
+    """Whether a table holds fastapi-taskflow's task snapshots (by its columns)."""
+    return {column["name"] for column in inspector.get_columns(name)} >= _TASKFLOW_COLUMNS
+
+
+def read_only_connection(engine: Engine) -> Connection:
+    """A connection that only reads (PostgreSQL is told so; SQLite is opened read-only by make_engine)."""
+    connection = engine.connect()
+    if engine.dialect.name == "postgresql":
+        connection = connection.execution_options(postgresql_readonly=True)
+    return connection
+
+
+def sql_label(url: URL) -> str:
+    """How a database is named in messages: a SQLite file by its path, servers by URL (no password)."""
+    return safe_url(url) if url.get_backend_name() != "sqlite" else str(url.database)
+
+
+def sqlite_url(path: Path) -> str:
+    """The SQLAlchemy URL of a SQLite file path."""
+    return str(URL.create("sqlite", database=str(path)))
+
+
+def first_line(exc: BaseException) -> str:
+    """A driver error's first line (never the URL, so never a password)."""
+    original = getattr(exc, "orig", None) or exc
+    return str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
