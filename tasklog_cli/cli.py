@@ -42,6 +42,7 @@ from tasklog_cli.reports import (
     Bucket,
     run_row,
     runtime_rows,
+    statistics_rows,
     task_rows,
     timeline_rows,
     worst_first,
@@ -677,9 +678,19 @@ def runtimes_command(
                           strict=strict)  # fmt: skip
     query = run.query(tasks=task or (), run_ids=run_id or (), since=since, until=until, grep=grep,
                       ignore_case=ignore_case, where=where or (), level=level)  # fmt: skip
-    selected = list(filter(run_selector(query), run.runs(query, retry_window)))
     terminal = run.fmt is Format.TABLE and run.display.is_terminal
-    rows = runtime_rows(selected, by=by, zone=run.zone, recent=terminal)
+    by_runs_only = not (query.run_ids or query.grep or query.where or query.level is not None)
+    pushed = run.source.task_statistics(query) if by is None and not terminal and by_runs_only else None
+    if pushed is None:
+        selected = filter(run_selector(query), run.runs(query, retry_window))
+        rows = runtime_rows(selected, by=by, zone=run.zone, recent=terminal)
+    else:  # the database paired what it could; the rest is paired here
+        statistics, irregular = pushed
+        rest = query.model_copy(update={"tasks": tuple(irregular)})
+        paired_here = (
+            runtime_rows(filter(run_selector(rest), run.runs(rest, retry_window))) if irregular else []
+        )
+        rows = sorted(statistics_rows(statistics) + paired_here, key=lambda row: row["task_name"])
     bucket = ("bucket",) if by is not None else ()
     available = ("task_name", *bucket, *RUNTIME_FIELDS[1:])
     # A table is for reading: the figures people look at first, and on a terminal the recent runs drawn.

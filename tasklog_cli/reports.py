@@ -102,6 +102,11 @@ def runtime_rows(
     return sorted(rows, key=lambda row: row["task_name"])
 
 
+def statistics_rows(statistics: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per-task statistics computed by a store, as runtime rows."""
+    return [_typed({"task_name": task, **stats}) for task, stats in statistics.items()]
+
+
 def task_rows(runs: Iterable[Run]) -> list[dict[str, Any]]:
     """One health row per task, by task name."""
     by_task: dict[str, list[Run]] = defaultdict(list)

@@ -128,6 +128,11 @@ class Source(ABC):
         """Every run of the query's tasks: their whole history paired (stores that keep runs override)."""
         return pair_runs(self.history(query, fields), retry_window)
 
+    def task_statistics(self, query: Query) -> tuple[dict[str, dict[str, Any]], list[str]] | None:
+        """Runtime statistics computed by the store itself, per task, and the tasks it left for Python to
+        pair; None when the store cannot (runs are then paired in Python)."""
+        return None
+
     def summary(self) -> Summary:
         """Count records, time span and tasks (by a full scan unless the store can do better)."""
         summary = Summary()

@@ -38,7 +38,7 @@ def open_sql(url_text: str, options: OpenOptions) -> Source:
     engine = make_engine(url)
     try:
         inspector = sa.inspect(engine)
-        chosen = pick_table(inspector, wanted, sql_label(url))
+        chosen = wanted or pick_table(inspector, None, sql_label(url))  # a named table: checked as it is read
         opened = OpenOptions(zone=options.zone, strict=options.strict, table=chosen)
         if chosen == TASKFLOW_TABLE and is_taskflow_table(inspector, chosen):
             return TaskflowSource(SqlSnapshots(engine, sql_label(url)), opened)

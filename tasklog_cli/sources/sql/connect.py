@@ -51,11 +51,12 @@ def make_engine(url: URL) -> Engine:
 
 def pick_table(inspector: sa.Inspector, wanted: str | None, label: str) -> str:
     """The table to read: --table, else `tasks`, `logs`, fastapi-taskflow's snapshots, the only log table."""
-    tables = inspector.get_table_names()
     if wanted is not None:
-        if wanted not in tables:
-            raise SourceError(f"no table {wanted!r} in {label} (tables: {', '.join(tables) or 'none'})")
-        return wanted
+        if inspector.has_table(wanted):
+            return wanted
+        tables = inspector.get_table_names()
+        raise SourceError(f"no table {wanted!r} in {label} (tables: {', '.join(tables) or 'none'})")
+    tables = inspector.get_table_names()
     candidates = [
         name
         for name in tables
@@ -75,6 +76,29 @@ def pick_table(inspector: sa.Inspector, wanted: str | None, label: str) -> str:
     raise SourceError(
         f"{label} is not a task log: no table with task_name, action and created, "
         f"nor fastapi-taskflow's {TASKFLOW_TABLE} (tables: {', '.join(tables) or 'none'})"
+    )
+
+
+def reflect_table(inspector: sa.Inspector, name: str, label: str) -> sa.Table:
+    """The table's columns and primary key, reflected with the fewest catalog queries (start-up counts)."""
+    try:
+        columns = inspector.get_columns(name)
+    except sa.exc.NoSuchTableError as exc:
+        tables = inspector.get_table_names()
+        raise SourceError(f"no table {name!r} in {label} (tables: {', '.join(tables) or 'none'})") from exc
+    primary = set(inspector.get_pk_constraint(name).get("constrained_columns") or ())
+    return sa.Table(
+        name,
+        sa.MetaData(),
+        *(
+            sa.Column(
+                column["name"],
+                column["type"],
+                primary_key=column["name"] in primary,
+                autoincrement=column.get("autoincrement", "auto"),
+            )
+            for column in columns
+        ),
     )
 
 

@@ -8,7 +8,7 @@ from sqlalchemy.engine import URL, Connection, Engine
 
 from tasklog_cli.errors import SourceError
 from tasklog_cli.models import CORE_COLUMNS, ROCKETRY_COLUMN_KINDS, ColumnKind, Record
-from tasklog_cli.query import Query, compile_query
+from tasklog_cli.query import Query, compile_query, task_matcher
 from tasklog_cli.sources.base import (
     MalformedRowError,
     Notify,
@@ -24,6 +24,7 @@ from tasklog_cli.sources.sql.connect import (
     make_engine,
     pick_table,
     read_only_connection,
+    reflect_table,
     sql_label,
 )
 from tasklog_cli.times import in_zone, utc_from_epoch
@@ -59,9 +60,8 @@ class SqlSource(Source):
         label = sql_label(url)
         try:
             inspector = sa.inspect(self.engine)
-            self.table_name = pick_table(inspector, options.table, label)
-            self.table = sa.Table(self.table_name, sa.MetaData(), autoload_with=self.engine)
-            self._indexes = inspector.get_indexes(self.table_name)
+            self.table_name = options.table or pick_table(inspector, None, label)
+            self.table = reflect_table(inspector, self.table_name, label)
         except sa.exc.SQLAlchemyError as exc:
             self.engine.dispose()
             raise SourceError(f"cannot read {label}: {first_line(exc)}") from exc
@@ -79,7 +79,7 @@ class SqlSource(Source):
     def _connect(self) -> Connection:
         return read_only_connection(self.engine)
 
-    def _store_order(self) -> list[sa.ColumnElement[Any]]:
+    def store_order(self) -> list[sa.ColumnElement[Any]]:
         """Primary key order, else SQLite's rowid, else created."""
         primary: list[sa.ColumnElement[Any]] = list(self.table.primary_key.columns)
         if primary:
@@ -154,7 +154,7 @@ class SqlSource(Source):
         clauses, exact = self.where_clauses(query)
         wanted = None if fields is None else set(fields) | query.fields()
         names = [name for name in self.columns if wanted is None or name in wanted or name in CORE_COLUMNS]
-        order = ([self._created] if selection.sort_created else []) + self._store_order()
+        order = ([self._created] if selection.sort_created else []) + self.store_order()
         descending = selection.last is not None
         statement = sa.select(*(self.table.c[name] for name in names)).where(*clauses, *bounds)
         statement = statement.order_by(*(column.desc() if descending else column for column in order))
@@ -180,7 +180,7 @@ class SqlSource(Source):
                 ).scalar()
             if "WITHOUT ROWID" not in str(ddl).upper():
                 return sa.literal_column("rowid")
-        primary = list(self.table.primary_key.columns)
+        primary: list[sa.Column[Any]] = list(self.table.primary_key.columns)
         if len(primary) == 1 and isinstance(primary[0].type, sa.Integer) and primary[0].autoincrement is True:
             return primary[0]
         return None
@@ -219,7 +219,7 @@ class SqlSource(Source):
         tasks_only = Query(tasks=query.tasks)
         clauses, exact = self.where_clauses(tasks_only)
         wanted = set(fields or ()) & set(self.columns)
-        order = [self.table.c.task_name, self._created, *self._store_order()]
+        order = [self.table.c.task_name, self._created, *self.store_order()]
         if wanted or not exact or self._kinds["created"] is ColumnKind.TIME:
             names = [name for name in self.columns if name in wanted or name in CORE_COLUMNS]
             statement = sa.select(*(self.table.c[name] for name in names)).where(*clauses).order_by(*order)
@@ -241,6 +241,24 @@ class SqlSource(Source):
                     yield Record(float(created), task_name, action, None if run_id is None else str(run_id))
             except sa.exc.SQLAlchemyError as exc:
                 raise SourceError(f"cannot read {self.label}: {first_line(exc)}") from exc
+
+    def task_statistics(self, query: Query) -> tuple[dict[str, dict[str, Any]], list[str]] | None:
+        """On PostgreSQL, pairing and statistics by window functions (numeric `created`, run ids)."""
+        if (
+            self.engine.dialect.name != "postgresql"
+            or "created" not in self._numeric
+            or "run_id" not in self.columns
+        ):
+            return None
+        from tasklog_cli.sources.sql.stats import runtime_statistics
+
+        statistics, irregular = runtime_statistics(self, query)
+        is_task = task_matcher(query.tasks) if query.tasks else None
+        if is_task is None:
+            return statistics, irregular
+        return {task: stats for task, stats in statistics.items() if is_task(task)}, [
+            t for t in irregular if is_task(t)
+        ]
 
     def summary(self) -> Summary:
         columns = self.table.c
@@ -264,7 +282,7 @@ class SqlSource(Source):
     def details(self) -> dict[str, Any]:
         indexes: list[dict[str, Any]] = [
             {"name": index["name"], "columns": [str(name) for name in index["column_names"]]}
-            for index in self._indexes
+            for index in sa.inspect(self.engine).get_indexes(self.table_name)
         ]
         primary = [column.name for column in self.table.primary_key.columns]
         if primary:
