@@ -468,17 +468,20 @@ def tail_command(
         records = run.source.select(query, Selection(last=last), fields=columns)
         return run.finish(render(record_rows(records, columns), columns, run.fmt, run.display))
     watch = run.source.watch(query, columns, note, overlap=overlap)
-    backlog = list(record_rows(watch.backlog(last), columns))
-    stream = follow_stream(columns, run.fmt, run.display, backlog)
-    for row in backlog:
-        stream.write(row)
     gc.enable()  # hours of polling: let the collector run
+    stream = None
     try:
+        backlog = list(record_rows(watch.backlog(last), columns))
+        stream = follow_stream(columns, run.fmt, run.display, backlog)
+        for row in backlog:
+            stream.write(row)
         follow(watch, lambda record: stream.write(record_row(record, columns)), interval=interval)
     except KeyboardInterrupt:
-        pass
+        pass  # Ctrl-C is how follow mode ends
     finally:
-        stream.close()
+        if stream is not None:
+            stream.close()
+        watch.close()
     return ExitCode.OK
 
 

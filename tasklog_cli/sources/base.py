@@ -62,6 +62,10 @@ class Watch(Protocol):
         """The matching records written since the last poll (or the starting point), in store order."""
         ...
 
+    def close(self) -> None:
+        """Release what the watch holds open."""
+        ...
+
 
 Notify = Callable[[str], None]
 
@@ -195,12 +199,15 @@ class ReloadWatch:
         keys = [record_key(record) for record in current]
         unseen = Counter(keys) - self.seen
         fresh = []
-        for key, record in zip(keys, current, strict=True):
-            if unseen[key] > 0:
+        for key, record in zip(reversed(keys), reversed(current), strict=True):
+            if unseen[key] > 0:  # a store grows at its end: the last copies of a record are the new ones
                 unseen[key] -= 1
                 fresh.append(record)
         self.seen = Counter(keys)
-        return fresh
+        return fresh[::-1]
+
+    def close(self) -> None:
+        """Nothing to release: the store is read whole at each change."""
 
 
 def record_key(record: Record) -> tuple[Any, ...]:

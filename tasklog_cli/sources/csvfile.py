@@ -148,6 +148,16 @@ def read_records_backward(path: Path, start: int, end: int) -> Iterator[list[str
             yield complete_records(data[cut:])[0]
 
 
+def quote_count(file: BinaryIO, start: int, end: int) -> int:
+    """How many double quotes the bytes between two offsets hold (C-speed counting, chunk by chunk)."""
+    file.seek(start)
+    count, left = 0, end - start
+    while left > 0 and (block := file.read(min(CHUNK_BYTES, left))):
+        count += block.count(b'"')
+        left -= len(block)
+    return count
+
+
 def read_header(path: Path) -> tuple[list[str], int]:
     """The header row's column names and the byte offset where data rows start."""
     with path.open("rb") as file:
@@ -311,22 +321,33 @@ class CsvSource(Source):
         return found[-count:]
 
     def end_of_records(self) -> tuple[int, list[str]]:
-        """The byte offset just after the last complete line, and the text of a last row without a newline."""
+        """The byte offset just after the last complete record, and the text of a last row written
+        without its newline (not of a quoted field still being written)."""
         size = self.path.stat().st_size
         with self.path.open("rb") as file:
-            position = size
+            file.seek(max(self._data_offset, size - 2))
+            if file.read(2) == b"\r\n":
+                return size, []  # Red Bird ends every row with CRLF: the common case costs nothing
+            inside = quote_count(file, self._data_offset, size) % 2  # is the end inside a quoted field?
+            quotes_after, position = 0, size
             while position > self._data_offset:
                 begin = max(self._data_offset, position - 65536)
                 file.seek(begin)
                 block = file.read(position - begin)
-                newline = block.rfind(b"\n")
-                if newline >= 0:
-                    end = begin + newline + 1
-                    file.seek(end)
-                    trailing = file.read(size - end).decode("utf-8", "replace")
-                    return end, [trailing] if trailing else []
+                stop, newline = len(block), block.rfind(b"\n")
+                while newline >= 0:
+                    quotes_after += block.count(b'"', newline + 1, stop)
+                    if quotes_after % 2 == inside:  # a newline outside any quoted field ends a record
+                        end = begin + newline + 1
+                        file.seek(end)
+                        trailing = "" if inside else file.read(size - end).decode("utf-8", "replace")
+                        return end, [trailing] if trailing else []
+                    stop, newline = newline, block.rfind(b"\n", 0, newline)
+                quotes_after += block.count(b'"', 0, stop)
                 position = begin
-        return self._data_offset, []
+            file.seek(self._data_offset)
+            trailing = "" if inside else file.read(size - self._data_offset).decode("utf-8", "replace")
+        return self._data_offset, [trailing] if trailing else []
 
     def watch(
         self, query: Query, fields: Collection[str] | None, notify: Notify, *, overlap: float = 5.0
@@ -389,8 +410,11 @@ class CsvWatch:
         if size == 0:
             return
         try:
-            self.source = CsvSource(self.path, self.options)
+            source = CsvSource(self.path, self.options)
         except SourceError:
             return  # the header is still being written: try again at the next poll
+        if source._data_offset > size:
+            return  # the header line has no end yet
+        self.source = source
         self.file = self.path.open("rb")
-        self.offset = self.source._data_offset
+        self.offset = source._data_offset

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from tasklog_cli.errors import SourceError
-from tasklog_cli.models import Record
+from tasklog_cli.models import ColumnKind, Record
 from tasklog_cli.query import Query
 from tasklog_cli.sources.base import (
     Notify,
@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 
 class SqlWatch:
     """Follows a table by a high-water mark: a monotonic key where there is one, else `created` re-read
-    with an overlap and de-duplicated. A lost connection is retried with backoff and loses nothing."""
+    with an overlap and de-duplicated on every column. A lost connection is retried with backoff and
+    loses nothing."""
 
     def __init__(
         self,
@@ -39,24 +40,32 @@ class SqlWatch:
         self.overlap, self.clock = overlap, clock
         self.key = source.monotonic_key()
         self.seen: dict[tuple[Any, ...], float] = {}
-        column = self.key if self.key is not None else source._created
-        self.mark: Any = source.scalar(sa.select(sa.func.max(column)).select_from(source.table))
-        if self.key is None and self.mark is not None:
-            self.mark = to_epoch(self.mark, source.options.zone)
-            self._remember(self._since(self.mark - overlap))
+        # Without a key, `created` is compared in SQL only where the database compares it as a number or
+        # a time (created stored as TEXT is compared here, reading the table at each poll).
+        self.created_in_sql = "created" in source._numeric or source._kinds["created"] is ColumnKind.TIME
         self.down = False
         self.delay = 0.5
         self.retry_at = 0.0
-
-    def _upto(self) -> list[sa.ColumnElement[bool]]:
-        if self.mark is None:
-            return [sa.false()]
-        column = self.key if self.key is not None else self.source._created
-        bound = self.mark if self.key is not None else self.source._bound_time(self.mark)
-        return [column <= bound]
+        if self.key is not None:
+            self.mark: Any = source.scalar(sa.select(sa.func.max(self.key)).select_from(source.table))
+            return
+        everything = None if self.created_in_sql else self._read()
+        if self.created_in_sql:
+            latest = source.scalar(sa.select(sa.func.max(source._created)).select_from(source.table))
+            self.mark = None if latest is None else to_epoch(latest, source.options.zone)
+        else:
+            self.mark = max((record.created for record in everything or ()), default=None)
+        if self.mark is not None:  # what is already there, up to the mark, is not new
+            recent = everything if everything is not None else self._read(low=self.mark - overlap)
+            self._remember(record for record in recent if record.created <= self.mark)
 
     def backlog(self, count: int) -> list[Record]:
-        return list(self.source.select(self.query, Selection(last=count), self.fields, bounds=self._upto()))
+        if self.mark is None:
+            return []
+        if self.key is not None:
+            bounds = [self.key <= self.mark]
+            return list(self.source.select(self.query, Selection(last=count), self.fields, bounds=bounds))
+        return self._read(high=self.mark, last=count)
 
     def poll(self) -> list[Record]:
         if self.clock() < self.retry_at:
@@ -75,6 +84,9 @@ class SqlWatch:
             self.down, self.delay = False, 0.5
         return records
 
+    def close(self) -> None:
+        """Nothing to release: connections come from the source's pool."""
+
     def _poll_keyed(self) -> list[Record]:
         assert self.key is not None
         upper = self.source.scalar(sa.select(sa.func.max(self.key)).select_from(self.source.table))
@@ -87,7 +99,7 @@ class SqlWatch:
 
     def _poll_by_created(self) -> list[Record]:
         low = None if self.mark is None else self.mark - self.overlap
-        fresh = [record for record in self._since(low) if record_key(record) not in self.seen]
+        fresh = [record for record in self._read(low=low) if record_key(record) not in self.seen]
         self._remember(fresh)
         if fresh:
             self.mark = max(
@@ -97,10 +109,26 @@ class SqlWatch:
             self.seen = {key: created for key, created in self.seen.items() if created >= cutoff}
         return fresh
 
-    def _since(self, low: float | None) -> list[Record]:
-        bounds = [] if low is None else [self.source._created >= self.source._bound_time(low)]
-        selection = Selection(sort_created=True)
-        return list(self.source.select(self.query, selection, self.fields, bounds=bounds))
+    def _read(
+        self, low: float | None = None, high: float | None = None, last: int | None = None
+    ) -> list[Record]:
+        """Matching records with every column (two rows differ in some column), low <= created <= high,
+        in created order."""
+        source, bounds = self.source, []
+        if self.created_in_sql:
+            if low is not None:
+                bounds.append(source._created >= source._bound_time(low))
+            if high is not None:
+                bounds.append(source._created <= source._bound_time(high))
+            return list(
+                source.select(self.query, Selection(last=last, sort_created=True), None, bounds=bounds)
+            )
+        records = [
+            record
+            for record in source.select(self.query, Selection(sort_created=True), None)
+            if (low is None or record.created >= low) and (high is None or record.created <= high)
+        ]
+        return records[-last:] if last else records
 
     def _remember(self, records: Iterable[Record]) -> None:
         for record in records:
