@@ -29,7 +29,8 @@ WITH paired AS (
 SELECT task_name, count(*) AS runs,
   count(*) FILTER (WHERE outcome = 'success') AS success, count(*) FILTER (WHERE outcome = 'fail') AS fail,
   count(*) FILTER (WHERE outcome = 'terminate') AS terminate,
-  count(*) FILTER (WHERE outcome = 'inaction') AS inaction, count(*) FILTER (WHERE outcome = 'running') AS running,
+  count(*) FILTER (WHERE outcome = 'inaction') AS inaction,
+  count(*) FILTER (WHERE outcome = 'running') AS running,
   min(duration), percentile_cont(0.5) WITHIN GROUP (ORDER BY duration) AS p50,
   percentile_cont(0.95) WITHIN GROUP (ORDER BY duration) AS p95, max(duration), avg(duration) AS mean,
   max(start) AS last_start, (array_agg(outcome ORDER BY start DESC NULLS LAST))[1] AS last_outcome
@@ -54,7 +55,7 @@ def best_time(command: list[str], repeat: int, stdin: str | None = None) -> tupl
 
 
 def load(table: str, records: int) -> None:
-    """The synthetic log in a PostgreSQL table shaped as a user declares one (bigserial key, double created)."""
+    """The synthetic log in a PostgreSQL table as a user declares one (bigserial key, double created)."""
     csv_path = HERE / "data" / f"records_{records}.csv"
     if not csv_path.exists():
         subprocess.run([sys.executable, str(HERE / "generate.py"), str(records)], check=True)
@@ -90,7 +91,8 @@ def main() -> None:
     finally:
         psql("-c", f"DROP INDEX IF EXISTS ix_{table}_task_name_created")
     print(f"ls --task task_07 --since <1h before the last record> ({len(out.splitlines())} records): "
-          f"{with_index:.2f} s with the suggested index (goal < 0.5 s, start-up included), {without:.2f} s without")  # fmt: skip
+          f"{with_index:.2f} s with the suggested index (goal < 0.5 s, start-up included), "
+          f"{without:.2f} s without")  # fmt: skip
 
 
 if __name__ == "__main__":
