@@ -3,15 +3,21 @@
 import csv
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from conftest import ROCKETRY, assert_one_error_line, run_cli
+
+from tasklog_cli.sources.redbird import load_redbird
 
 SERVERS = {
     "postgresql": "postgresql+psycopg://postgres@127.0.0.1:5432/test",
@@ -39,8 +45,8 @@ def rocketry_rows() -> list[dict[str, Any]]:
     return typed
 
 
-def table_for(dialect: str, name: str) -> sa.Table:
-    """What users have: Red Bird's SQLRepo DDL on PostgreSQL; a declared table on MySQL/MariaDB."""
+def declared_table(dialect: str, name: str, *, created_as_time: bool = False) -> sa.Table:
+    """A table as a user declares one: autoincrement id, VARCHAR(255)/TEXT, DATETIME(6) on MySQL."""
     text = sa.String(255) if dialect == "mysql" else sa.Text()
     moment = sa.dialects.mysql.DATETIME(fsp=6) if dialect == "mysql" else sa.DateTime()
     return sa.Table(
@@ -49,7 +55,7 @@ def table_for(dialect: str, name: str) -> sa.Table:
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("task_name", text),
         sa.Column("action", text),
-        sa.Column("created", sa.Double()),
+        sa.Column("created", moment if created_as_time else sa.Double()),
         sa.Column("start", moment),
         sa.Column("end", moment),
         sa.Column("runtime", sa.Interval() if dialect == "postgresql" else sa.Text()),
@@ -59,33 +65,76 @@ def table_for(dialect: str, name: str) -> sa.Table:
     )
 
 
-@pytest.fixture(params=sorted(SERVERS))
-def server_table(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
-    """A fresh table on a real server loaded with the Rocketry fixture; (URL, table name)."""
-    dialect = request.param
-    url = SERVERS[dialect]
+def load_with_redbird(engine: sa.Engine, name: str) -> None:
+    """What Red Bird's SQLRepo(if_missing="create") makes of Rocketry's TaskRunRecord, written by it."""
+    redbird = load_redbird()
+    import pydantic.v1 as pydantic  # Red Bird 0.7.1 models are pydantic v1 models
+
+    class TaskRunRecord(pydantic.BaseModel):  # rocketry.log.TaskRunRecord, field for field
+        task_name: str
+        action: str
+        created: float
+        start: datetime | None
+        end: datetime | None
+        runtime: timedelta | None
+        message: str
+        exc_text: str | None
+        run_id: str | None
+
+    repo = redbird.repos.SQLRepo(
+        engine=engine, table=name, if_missing="create", model=TaskRunRecord, id_field="created"
+    )
+    for row in rocketry_rows():
+        repo.add(TaskRunRecord(**row))
+
+
+VARIANTS = {
+    "postgresql-redbird": ("postgresql", "redbird"),
+    "postgresql-declared": ("postgresql", "declared"),
+    "mysql-declared": ("mysql", "declared"),
+    "mysql-created-datetime": ("mysql", "created_as_time"),
+}
+
+
+def reachable(url: str) -> sa.Engine:
+    """An engine on a running server, else a skip (a failure when TASKLOG_REQUIRE_SERVICES=1)."""
     engine = sa.create_engine(url, connect_args={"connect_timeout": 3})
     try:
         engine.connect().close()
     except sa.exc.OperationalError as exc:
         engine.dispose()
-        reason = f"{dialect} server at {url} unreachable: {str(exc.orig).splitlines()[0]}"
+        reason = f"server at {url} unreachable: {str(exc.orig).splitlines()[0]}"
         if os.environ.get("TASKLOG_REQUIRE_SERVICES") == "1":
             pytest.fail(reason)
         pytest.skip(reason)
-    table = table_for(dialect, f"tasklog_test_{uuid.uuid4().hex[:8]}")
-    rows = rocketry_rows()
-    if dialect == "mysql":
+    return engine
+
+
+@pytest.fixture(params=sorted(VARIANTS))
+def server_table(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
+    """A fresh table on a real server loaded with the Rocketry fixture; (URL, table name)."""
+    dialect, shape = VARIANTS[request.param]
+    url = SERVERS[dialect]
+    engine = reachable(url)
+    name = f"tasklog_test_{uuid.uuid4().hex[:8]}"
+    if shape == "redbird":
+        load_with_redbird(engine, name)
+    else:
+        table = declared_table(dialect, name, created_as_time=shape == "created_as_time")
+        rows = rocketry_rows()
         for row in rows:
-            row["runtime"] = None if row["runtime"] is None else str(row["runtime"])
-    with engine.begin() as connection:
-        table.create(connection)
-        connection.execute(table.insert(), rows)
+            if dialect == "mysql":
+                row["runtime"] = None if row["runtime"] is None else str(row["runtime"])
+            if shape == "created_as_time":
+                row["created"] = datetime.fromtimestamp(row["created"], UTC).replace(tzinfo=None)
+        with engine.begin() as connection:
+            table.create(connection)
+            connection.execute(table.insert(), rows)
     try:
-        yield url, table.name
+        yield url, name
     finally:
         with engine.begin() as connection:
-            table.drop(connection)
+            connection.execute(sa.text(f"DROP TABLE {name}"))
         engine.dispose()
 
 
@@ -116,3 +165,119 @@ def test_server_reads_like_sqlite(server_table: tuple[str, str]) -> None:
 def test_server_unknown_table_is_a_source_error(server_table: tuple[str, str]) -> None:
     url, _ = server_table
     assert_one_error_line(run_cli("ls", "-r", url, "--table", "no_such_table", expect=3), "no_such_table")
+
+
+def machine(*args: str) -> list[dict[str, Any]]:
+    """A command's JSON lines, parsed."""
+    return [json.loads(line) for line in run_cli(*args, "-o", "jsonl").stdout.splitlines()]
+
+
+def same(left: Any, right: Any) -> bool:
+    """Equal, floats within 2 µs: DATETIME(6) keeps microseconds, so each end of a duration may round."""
+    if isinstance(left, float) and isinstance(right, float):
+        return abs(left - right) <= 2e-6
+    if isinstance(left, dict) and isinstance(right, dict):
+        return left.keys() == right.keys() and all(same(left[key], right[key]) for key in left)
+    if isinstance(left, list) and isinstance(right, list):
+        return len(left) == len(right) and all(same(a, b) for a, b in zip(left, right, strict=True))
+    return bool(left == right)
+
+
+@pytest.mark.services
+def test_every_command_answers_as_on_sqlite(server_table: tuple[str, str]) -> None:
+    url, table = server_table
+    server, sqlite = f"{url}#{table}", str(ROCKETRY / "task_run.db")
+    fields = "created,task_name,action,run_id,start,end,runtime,message,exc_text"
+    for args in (
+        ("ls", "--sort", "created", "--fields", fields),
+        ("ls", "-t", "fails*", "-a", "fail", "--sort", "created", "--fields", fields),
+        ("ls", "-g", "503", "--sort", "created", "--fields", "created,task_name"),
+        ("runs",),
+        ("runs", "--failed", "-n", "5"),
+        ("runtimes",),
+        ("runtimes", "-t", "multilaunch_*", "-S", "@1795290730"),
+        ("tasks",),
+        ("timeline", "flaky_retry", "long_running", "--fields", "run,attempt,created,action,message"),
+    ):
+        assert same(machine(*args, "-r", server), machine(*args, "-r", sqlite)), args
+    last = machine("tail", "-n", "5", "-r", server, "--fields", "created,task_name,action")
+    assert len(last) == 5
+    checks = run_cli("check", "-r", server, "--max-failures", "3", expect=1).stdout
+    assert checks == run_cli("check", "-r", sqlite, "--max-failures", "3", expect=1).stdout
+    info = json.loads(run_cli("info", "-r", server, "-o", "json").stdout)
+    assert info["records"] == len(machine("ls", "-r", sqlite)) and info["model"] == "TaskRunRecord"
+
+
+@pytest.mark.services
+@pytest.mark.parametrize(
+    ("url", "fragment"),
+    [
+        ("postgresql://nobody:pw-secret@127.0.0.1:5432/test", "nobody"),
+        ("postgresql://postgres@127.0.0.1:5432/no_such_database", "no_such_database"),
+        ("mysql://root:pw-secret@127.0.0.1:3306/test", "root"),
+        ("mysql://root@127.0.0.1:3306/no_such_database", "no_such_database"),
+    ],
+)
+def test_connection_errors_are_one_line_without_the_password(url: str, fragment: str) -> None:
+    reachable(SERVERS["postgresql" if url.startswith("postgresql") else "mysql"]).dispose()
+    result = run_cli("ls", "-r", url, expect=3)
+    assert_one_error_line(result, fragment)
+    assert "pw-secret" not in result.stderr
+
+
+@pytest.mark.services
+@pytest.mark.parametrize("dialect", sorted(SERVERS))
+def test_sessions_are_read_only(dialect: str) -> None:
+    from tasklog_cli.sources.sql.connect import make_engine, read_only_connection
+
+    reachable(SERVERS[dialect]).dispose()
+    engine = make_engine(sa.engine.make_url(SERVERS[dialect]))
+    try:
+        with (
+            read_only_connection(engine) as connection,
+            pytest.raises(sa.exc.DBAPIError, match=r"(?i)read.only"),
+        ):
+            connection.execute(sa.text("CREATE TABLE tasklog_must_not_exist (x INT)"))
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.services
+def test_follow_survives_a_dropped_postgresql_connection() -> None:
+    engine = reachable(SERVERS["postgresql"])
+    name = f"tasklog_follow_{uuid.uuid4().hex[:8]}"
+    table = declared_table("postgresql", name)
+    with engine.begin() as connection:
+        table.create(connection)
+        connection.execute(
+            table.insert(), [{"task_name": "a", "action": "run", "created": 1.0, "message": "m"}]
+        )
+    follower = subprocess.Popen(
+        [sys.executable, "-m", "tasklog_cli", "tail", "-f", "--interval", "0.1", "-o", "jsonl", "--fields",
+         "task_name,created", "-r", f"{SERVERS['postgresql']}#{name}"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        time.sleep(2)
+        with engine.begin() as connection:  # the server drops tasklog's session, then rows arrive
+            dropped = connection.execute(
+                sa.text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = 'test' AND pid <> pg_backend_pid() AND application_name NOT LIKE 'psql%'"
+                )
+            ).scalar()
+            connection.execute(
+                table.insert(),
+                [{"task_name": f"t{i}", "action": "run", "created": 2.0 + i} for i in range(5)],
+            )
+        time.sleep(3)
+    finally:
+        follower.send_signal(signal.SIGINT)
+        out, err = follower.communicate(timeout=20)
+        with engine.begin() as connection:
+            connection.execute(sa.text(f"DROP TABLE {name}"))
+        engine.dispose()
+    assert dropped, "tasklog's session was not dropped"
+    assert follower.returncode == 0, err
+    assert [json.loads(line)["task_name"] for line in out.splitlines()] == ["a", "t0", "t1", "t2", "t3", "t4"]
+    assert "Traceback" not in err

@@ -2,6 +2,7 @@
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import sqlalchemy as sa
@@ -37,7 +38,7 @@ def make_engine(url: URL) -> Engine:
     if backend in _DRIVERS and "+" not in url.drivername:  # bare postgresql://, mysql://: our driver
         url = url.set(drivername=f"{backend}+{_DRIVERS[backend][0]}")
     try:
-        return sa.create_engine(
+        engine = sa.create_engine(
             url, connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS}, pool_pre_ping=True
         )
     except ModuleNotFoundError as exc:
@@ -47,6 +48,16 @@ def make_engine(url: URL) -> Engine:
         ) from exc
     except sa.exc.ArgumentError as exc:
         raise SourceError(f"cannot use URL {safe_url(url)}: {exc}") from exc
+    if backend == "mysql":
+        sa.event.listen(engine, "connect", _mysql_read_only)
+    return engine
+
+
+def _mysql_read_only(connection: Any, _record: Any) -> None:
+    """Every MySQL/MariaDB session tasklog opens refuses writes."""
+    cursor = connection.cursor()
+    cursor.execute("SET SESSION TRANSACTION READ ONLY")
+    cursor.close()
 
 
 def pick_table(inspector: sa.Inspector, wanted: str | None, label: str) -> str:
@@ -108,7 +119,8 @@ def is_taskflow_table(inspector: sa.Inspector, name: str) -> bool:
 
 
 def read_only_connection(engine: Engine) -> Connection:
-    """A connection that only reads (PostgreSQL is told so; SQLite is opened read-only by make_engine)."""
+    """A connection that only reads (PostgreSQL is told so per transaction; SQLite and MySQL sessions are
+    read-only from make_engine)."""
     connection = engine.connect()
     if engine.dialect.name == "postgresql":
         connection = connection.execution_options(postgresql_readonly=True)
