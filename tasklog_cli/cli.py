@@ -650,7 +650,7 @@ def runs_command(
     if last is not None:
         selected = selected[-last:] if last else []
     available = RUN_FIELDS + (("status",) if any(item.status for item in selected) else ())
-    columns = run.fields(fields, RUN_FIELDS, available)
+    columns = run.fields(fields, available, available)
     return run.finish(render((run_row(item) for item in selected), columns, run.fmt, run.display))
 
 
@@ -805,5 +805,5 @@ def timeline_run(number: int, item: Run, text_columns: Sequence[str]) -> Timelin
         for record in item.records
     ]  # fmt: skip
     return TimelineRun(
-        number, item.attempt, row["start"], item.outcome, row["duration"], item.run_id, records
+        number, item.attempt, row["start"], item.outcome, row["duration"], item.run_id, records, item.status
     )

@@ -444,6 +444,7 @@ class TimelineRun:
     duration: timedelta | None
     run_id: str | None
     records: Sequence[Mapping[str, Any]]
+    status: str | None = None
 
 
 def render_timeline(
@@ -484,7 +485,8 @@ def _run_header(run: TimelineRun, zone: Zone) -> Any:
         "  ",
         (human_value(run.start, zone) if run.start is not None else "(start unknown)".ljust(23), "bold"),
         "  ",
-        (run.outcome.ljust(9), OUTCOME_STYLES.get(run.outcome, "")),
+        (run.outcome, OUTCOME_STYLES.get(run.outcome, "")),
+        (f" ({run.status})" if run.status and run.status != run.outcome else "").ljust(9 - len(run.outcome)),
         f"  {human_value(run.duration, zone) or '-':>8}",
         f"  attempt {run.attempt}",
         f"  run #{run.number}",
