@@ -20,6 +20,8 @@ OUTCOME_STYLES = {
     "run": "cyan",
     "running": "cyan",
 }
+# fastapi-taskflow statuses that say no more than the outcome; the others (cancelled, ...) are shown.
+PLAIN_STATUSES = ("success", "failed")
 STYLED_COLUMNS = frozenset({"action", "outcome", "last_outcome", "streak"})
 PERCENT_COLUMNS = frozenset({"success_rate"})
 FLEXIBLE_COLUMNS = frozenset({"message", "exc_text", "msg", "formatted_message", "error", "pathname"})
@@ -486,7 +488,7 @@ def _run_header(run: TimelineRun, zone: Zone) -> Any:
         (human_value(run.start, zone) if run.start is not None else "(start unknown)".ljust(23), "bold"),
         "  ",
         (run.outcome, OUTCOME_STYLES.get(run.outcome, "")),
-        (f" ({run.status})" if run.status and run.status != run.outcome else "").ljust(9 - len(run.outcome)),
+        (f" ({run.status})" if run.status not in (None, *PLAIN_STATUSES) else "").ljust(9 - len(run.outcome)),
         f"  {human_value(run.duration, zone) or '-':>8}",
         f"  attempt {run.attempt}",
         f"  run #{run.number}",
