@@ -7,7 +7,7 @@ import sys
 import time
 import traceback
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -19,7 +19,6 @@ from typer.core import TyperGroup
 from tasklog_cli import __version__
 from tasklog_cli.checks import CHECK_FIELDS, Limits, find_problems
 from tasklog_cli.completion import complete_task
-from tasklog_cli.config import RepoChoice, choose_repo, load_config
 from tasklog_cli.errors import ExitCode, TasklogError, UsageError
 from tasklog_cli.follow import follow
 from tasklog_cli.models import Action, Record
@@ -53,6 +52,8 @@ from tasklog_cli.times import TIME_FORMATS_HELP, Zone, iso_utc, parse_span, reso
 
 if TYPE_CHECKING:
     from typer import _click as click
+
+    from tasklog_cli.config import RepoChoice
 
 DEFAULT_RECORD_FIELDS = ("created", "task_name", "action", "run_id")
 
@@ -308,8 +309,10 @@ def environment_display(output: OutputOptions, zone: Zone) -> Display:
     return Display(stdout=stdout, is_terminal=is_terminal, width=width, color=color, zone=zone)
 
 
-def pick_repo(ctx: typer.Context, repo: str | None) -> RepoChoice:
+def pick_repo(ctx: typer.Context, repo: str | None) -> "RepoChoice":
     """The source to open: -r after the command, -r before it, TASKLOG_REPO, the config's default."""
+    from tasklog_cli.config import choose_repo, load_config  # pydantic, only when a repo is opened
+
     flag = repo or (ctx.obj or {}).get("repo")
     return choose_repo(flag, os.environ.get("TASKLOG_REPO"), load_config())
 
@@ -689,7 +692,7 @@ def runtimes_command(
         rows = runtime_rows(selected, by=by, zone=run.zone, recent=terminal)
     else:  # the database paired what it could; the rest is paired here
         statistics, irregular = pushed
-        rest = query.model_copy(update={"tasks": tuple(irregular)})
+        rest = replace(query, tasks=tuple(irregular))
         paired_here = (
             runtime_rows(filter(run_selector(rest), run.runs(rest, retry_window))) if irregular else []
         )

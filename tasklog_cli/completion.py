@@ -10,7 +10,6 @@ from typing import Any
 
 import typer
 
-from tasklog_cli.config import choose_repo, load_config
 from tasklog_cli.query import Query
 from tasklog_cli.sources import OpenOptions, Selection, open_source
 
@@ -100,6 +99,8 @@ def task_names_in_time(spec: str, table: str | None, budget: float) -> list[str]
 
 def complete_task(ctx: typer.Context, incomplete: str) -> list[str]:
     """Typer autocompletion for --task: the names that start with what was typed."""
+    from tasklog_cli.config import choose_repo, load_config
+
     try:
         flag = ctx.params.get("repo") or (ctx.parent.params.get("repo") if ctx.parent else None)
         choice = choose_repo(flag, os.environ.get("TASKLOG_REPO"), load_config())

@@ -1,41 +1,26 @@
-"""The config file: named repos and a default, validated with pydantic."""
+"""The config in force: named repos and a default, and which repo a command opens."""
 
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from pydantic import BaseModel, ConfigDict, ValidationError
+from typing import TYPE_CHECKING
 
 from tasklog_cli.errors import UsageError
 
+if TYPE_CHECKING:
+    from tasklog_cli.config_file import RepoConfig
+
 LOCAL_CONFIG = "tasklog.toml"
-
-
-class RepoConfig(BaseModel):
-    """One `[repos.NAME]` table."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    url: str
-    table: str | None = None
-    time_zone: str | None = None
-
-
-class ConfigFile(BaseModel):
-    """What a config file may say."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    default: str | None = None
-    repos: dict[str, RepoConfig] = {}
 
 
 @dataclass(frozen=True)
 class Config:
     """The config in force; `trusted` is False for ./tasklog.toml (a checkout's file runs no code)."""
 
-    file: ConfigFile = field(default_factory=ConfigFile)
+    default: str | None = None
+    repos: Mapping[str, "RepoConfig"] = field(default_factory=dict)
     path: Path | None = None
     trusted: bool = True
 
@@ -62,6 +47,10 @@ def read_config(path: Path, *, trusted: bool) -> Config:
         raise UsageError(f"bad config {path}: {exc}") from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read config {path}: {exc}") from exc
+    from pydantic import ValidationError
+
+    from tasklog_cli.config_file import ConfigFile
+
     try:
         file = ConfigFile.model_validate(data)
     except ValidationError as exc:
@@ -73,7 +62,7 @@ def read_config(path: Path, *, trusted: bool) -> Config:
             f"bad config {path}: default: no repo named {file.default!r} "
             f"(repos: {', '.join(file.repos) or 'none'})"
         )
-    return Config(file, path, trusted)
+    return Config(file.default, file.repos, path, trusted)
 
 
 @dataclass(frozen=True)
@@ -96,14 +85,14 @@ def choose_repo(flag: str | None, env: str | None, config: Config) -> RepoChoice
         spec, chosen_by, allow_code = flag, "--repo", True
     elif env:
         spec, chosen_by, allow_code = env, "TASKLOG_REPO", False
-    elif config.file.default:
-        spec, chosen_by, allow_code = config.file.default, "default", config.trusted
+    elif config.default:
+        spec, chosen_by, allow_code = config.default, "default", config.trusted
     else:
         raise UsageError(
             "no source given: pass -r/--repo SPEC (a file, a URL or 'demo'), set TASKLOG_REPO, "
             f"or set a default in {LOCAL_CONFIG} or {user_config_path()}"
         )
-    repo = None if "://" in spec else config.file.repos.get(spec)
+    repo = None if "://" in spec else config.repos.get(spec)
     if repo is None:
         return RepoChoice(spec, chosen_by, allow_code=allow_code)
     return RepoChoice(

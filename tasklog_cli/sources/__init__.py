@@ -5,7 +5,6 @@ from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
-from tasklog_cli.config import user_config_path
 from tasklog_cli.errors import SourceError, UsageError
 from tasklog_cli.sources.base import OpenOptions, Selection, Source, Summary
 
@@ -94,6 +93,8 @@ def open_source(spec: str, options: OpenOptions) -> Source:
         return FILE_OPENERS["csv"](demo_path(), options)
     if _USER_REPO.fullmatch(spec):
         if not options.allow_code:
+            from tasklog_cli.config import user_config_path
+
             raise UsageError(
                 f"not importing {spec}: code is imported only from -r or {user_config_path()}, "
                 "never from TASKLOG_REPO or ./tasklog.toml"
