@@ -2,7 +2,6 @@
 
 import csv
 import tempfile
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -12,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import ROCKETRY
+from conftest import ROCKETRY, local_zone
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -61,19 +60,6 @@ def chunk_bytes(size: int) -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(csvfile, "CHUNK_BYTES", size)
         yield
-
-
-@contextmanager
-def local_zone(name: str) -> Iterator[None]:
-    """Make the C library's local zone `name` for the block, restoring it after."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("TZ", name)
-        time.tzset()
-        try:
-            yield
-        finally:
-            patch.undo()
-            time.tzset()
 
 
 def core(record: Record) -> Core:

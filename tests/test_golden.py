@@ -1,22 +1,12 @@
 """One golden file per output format at a fixed width, no colour, TZ=UTC; one table in a zone with DST."""
 
-import os
 import time
 from pathlib import Path
 
 import pytest
-from conftest import GOLDEN, ROCKETRY, run_cli
+from conftest import ROCKETRY, assert_golden, run_cli
 
 FORMATS = ["table", "plain", "tsv", "csv", "json", "jsonl"]
-
-
-def assert_golden(name: str, text: str) -> None:
-    """Compare with tests/golden/NAME; UPDATE_GOLDEN=1 rewrites the file instead."""
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        path.write_text(text, encoding="utf-8")
-    assert path.exists(), f"{path} missing: run with UPDATE_GOLDEN=1 and review it"
-    assert text == path.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

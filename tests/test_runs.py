@@ -3,7 +3,6 @@ compared with the CLI, the run commands' selection and fields, and golden files 
 
 import csv
 import json
-import os
 import re
 import sqlite3
 import statistics
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import GOLDEN, ROCKETRY, assert_one_error_line, run_cli
+from conftest import ROCKETRY, assert_golden, assert_one_error_line, run_cli
 
 from tasklog_cli.models import Record
 from tasklog_cli.query import Query
@@ -58,15 +57,6 @@ def jsonl(text: str) -> list[dict[str, Any]]:
 
 def iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="microseconds")
-
-
-def assert_golden(name: str, text: str) -> None:
-    """Compare with tests/golden/NAME; UPDATE_GOLDEN=1 rewrites the file instead (as in test_golden.py)."""
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        path.write_text(text, encoding="utf-8")
-    assert path.exists(), f"{path} missing: run with UPDATE_GOLDEN=1 and review it"
-    assert text == path.read_text(encoding="utf-8")
 
 
 # --- §4 rule 2: run ids ---------------------------------------------------------------------------------

@@ -1,13 +1,11 @@
 """Time expressions, zones and the UTC ISO format of `tasklog_cli.times` (DESIGN §2, §5)."""
 
 import re
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import local_zone
 
 from tasklog_cli.errors import UsageError
 from tasklog_cli.times import Zone, iso_utc, parse_time, resolve_zone
@@ -28,19 +26,6 @@ def epoch(
 
 def parse(text: str, zone: Zone = UTC, now: datetime = NOW) -> float:
     return parse_time(text, now=now, zone=zone)
-
-
-@contextmanager
-def local_zone(name: str) -> Iterator[None]:
-    """Make the C library's local zone `name` for the block, restoring it after."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("TZ", name)
-        time.tzset()
-        try:
-            yield
-        finally:
-            patch.undo()
-            time.tzset()
 
 
 # --- the formats DESIGN §2 lists -------------------------------------------------------------------------

@@ -7,14 +7,16 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from itertools import islice
 from operator import itemgetter
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from tasklog_cli.errors import SourceError, UsageError
 from tasklog_cli.models import CORE_COLUMNS, REQUIRED_COLUMNS, ColumnKind, Record, detect_model
-from tasklog_cli.query import Query
+from tasklog_cli.query import Query, compile_query
 from tasklog_cli.runs import Run, pair_runs
 from tasklog_cli.times import Zone
 from tasklog_cli.values import convert, to_epoch
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,25 @@ class Source(ABC):
             raise UsageError(
                 f"unknown field {unknown[0]!r} in {option}: this store has {', '.join(self.record_columns)}"
             )
+
+    def matching(
+        self,
+        rows: Iterable[T],
+        to_record: Callable[[T], Record],
+        query: Query,
+        describe: Callable[[T], str] = lambda row: "",
+    ) -> Iterator[Record]:
+        """The rows that are records matching the query; the others are counted (or fatal, --strict)."""
+        predicate = compile_query(query)
+        for row in rows:
+            try:
+                record = to_record(row)
+            except MalformedRowError as exc:
+                detail = describe(row)
+                self.malformed(f"{exc}: {detail}" if detail else str(exc))
+                continue
+            if predicate(record):
+                yield record
 
     def malformed(self, reason: str) -> None:
         """Count a skipped row, or fail on it under --strict."""

@@ -10,7 +10,7 @@ from typing import BinaryIO
 
 from tasklog_cli.errors import SourceError
 from tasklog_cli.models import CORE_COLUMNS, ROCKETRY_COLUMN_KINDS, ColumnKind, Record
-from tasklog_cli.query import GLOB_CHARS, Query, compile_query, task_matcher
+from tasklog_cli.query import GLOB_CHARS, Query, task_matcher
 from tasklog_cli.sources.base import (
     MalformedRowError,
     Notify,
@@ -251,7 +251,6 @@ class CsvSource(Source):
     def _records(
         self, rows: Iterable[list[str]], query: Query, fields: Collection[str] | None
     ) -> Iterator[Record]:
-        predicate = compile_query(query)
         wanted = None if fields is None else set(fields) | query.fields()
         to_record: Callable[[list[str]], Record]
         if wanted is not None and not wanted & (set(self.columns) - set(CORE_COLUMNS)):
@@ -263,14 +262,7 @@ class CsvSource(Source):
             def to_record(row: list[str]) -> Record:
                 return reader(dict(zip(columns, row, strict=True)))
 
-        for row in rows:
-            try:
-                record = to_record(row)
-            except MalformedRowError as exc:
-                self.malformed(f"{exc}: {','.join(row)[:80]!r}")
-                continue
-            if predicate(record):
-                yield record
+        return self.matching(rows, to_record, query, lambda row: repr(",".join(row)[:80]))
 
     def _core_record(self, row: list[str]) -> Record:
         """A Record of the four core columns, built straight from the row (the hot path of pairing)."""

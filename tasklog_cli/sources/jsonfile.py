@@ -7,7 +7,7 @@ from typing import Any
 
 from tasklog_cli.errors import SourceError
 from tasklog_cli.models import ROCKETRY_COLUMN_KINDS, ColumnKind, Record
-from tasklog_cli.query import Query, compile_query
+from tasklog_cli.query import Query
 from tasklog_cli.sources.base import MalformedRowError, OpenOptions, RowReader, Source
 
 
@@ -55,20 +55,17 @@ class JsonItemsSource(Source):
         self._kinds = {name: ROCKETRY_COLUMN_KINDS.get(name, ColumnKind.TEXT) for name in self.columns}
 
     def scan(self, query: Query, fields: Collection[str] | None = None) -> Iterator[Record]:
-        predicate = compile_query(query)
         wanted = None if fields is None else set(fields) | query.fields()
-        to_record = RowReader(self._kinds, self.options.zone, wanted)
-        for item in self.items:
+        reader = RowReader(self._kinds, self.options.zone, wanted)
+
+        def to_record(item: Any) -> Record:
             if not isinstance(item, dict):
-                self.malformed(f"not a JSON object: {str(item)[:80]!r}")
-                continue
-            try:
-                record = to_record(item)
-            except MalformedRowError as exc:
-                self.malformed(f"{exc}: {json.dumps(item, default=str)[:80]!r}")
-                continue
-            if predicate(record):
-                yield record
+                raise MalformedRowError("not a JSON object")
+            return reader(item)
+
+        return self.matching(
+            self.items, to_record, query, lambda item: repr(json.dumps(item, default=str)[:80])
+        )
 
 
 class JsonDumpSource(JsonItemsSource):

@@ -8,8 +8,8 @@ from typing import Any
 
 from tasklog_cli.errors import SourceError
 from tasklog_cli.models import ROCKETRY_COLUMN_KINDS, ColumnKind, Record
-from tasklog_cli.query import Query, compile_query
-from tasklog_cli.sources.base import MalformedRowError, OpenOptions, RowReader, Source
+from tasklog_cli.query import Query
+from tasklog_cli.sources.base import OpenOptions, RowReader, Source
 
 
 def load_redbird() -> ModuleType:
@@ -77,21 +77,13 @@ class RedbirdSource(Source):
 
     def scan(self, query: Query, fields: Collection[str] | None = None) -> Iterator[Record]:
         arguments, _ = filter_by_arguments(query)
-        predicate = compile_query(query)
         wanted = None if fields is None else set(fields) | query.fields()
         to_record = RowReader(self._kinds, self.options.zone, wanted)
         try:
             items = self.repo.filter_by(**arguments).all()
         except Exception as exc:  # user code: any failure is the source's
             raise SourceError(f"{self.label} failed to answer: {exc}") from exc
-        for item in items:
-            try:
-                record = to_record(item_to_dict(item))
-            except MalformedRowError as exc:
-                self.malformed(str(exc))
-                continue
-            if predicate(record):
-                yield record
+        return self.matching(items, lambda item: to_record(item_to_dict(item)), query)
 
 
 def open_user_repo(spec: str, options: OpenOptions) -> RedbirdSource:

@@ -1,6 +1,7 @@
 """Tables of task-log records in SQLite, PostgreSQL or MySQL/MariaDB: work pushed into the database."""
 
 from collections.abc import Collection, Iterator, Sequence
+from itertools import islice
 from typing import Any
 
 import sqlalchemy as sa
@@ -8,9 +9,8 @@ from sqlalchemy.engine import URL, Connection, Engine
 
 from tasklog_cli.errors import SourceError
 from tasklog_cli.models import CORE_COLUMNS, ROCKETRY_COLUMN_KINDS, ColumnKind, Record
-from tasklog_cli.query import Query, compile_query, task_matcher
+from tasklog_cli.query import Query, task_matcher
 from tasklog_cli.sources.base import (
-    MalformedRowError,
     Notify,
     OpenOptions,
     RowReader,
@@ -193,25 +193,14 @@ class SqlSource(Source):
     def _stream(
         self, statement: sa.Select[Any], query: Query, wanted: set[str] | None, limit: int | None
     ) -> Iterator[Record]:
-        predicate = compile_query(query)
-        to_record = RowReader(self._kinds, self.options.zone, wanted)
+        reader = RowReader(self._kinds, self.options.zone, wanted)
         if limit == 0:
             return
-        count = 0
         with self._connect() as connection:
             try:
                 result = connection.execution_options(stream_results=True, yield_per=1000).execute(statement)
-                for row in result:
-                    try:
-                        record = to_record(dict(row._mapping))
-                    except MalformedRowError as exc:
-                        self.malformed(str(exc))
-                        continue
-                    if predicate(record):
-                        yield record
-                        count += 1
-                        if limit is not None and count >= limit:
-                            return
+                records = self.matching(result, lambda row: reader(dict(row._mapping)), query)
+                yield from records if limit is None else islice(records, limit)
             except sa.exc.SQLAlchemyError as exc:
                 raise SourceError(f"cannot read {self.label}: {first_line(exc)}") from exc
 
