@@ -28,9 +28,6 @@ class ColumnKind(StrEnum):
     DURATION = "duration"
 
 
-NUMERIC_KINDS = frozenset({ColumnKind.INT, ColumnKind.FLOAT, ColumnKind.EPOCH, ColumnKind.DURATION})
-TIME_KINDS = frozenset({ColumnKind.EPOCH, ColumnKind.TIME})
-
 REQUIRED_COLUMNS = ("task_name", "action", "created")
 CORE_COLUMNS = ("created", "task_name", "action", "run_id")
 

@@ -163,20 +163,6 @@ def streak(runs: Sequence[Run]) -> str:
     return f"{latest} x{count}"
 
 
-def retry_chains(runs: Sequence[Run]) -> Iterator[list[Run]]:
-    """Group a task's runs (by start) into retry chains: a chain grows while attempts count up."""
-    chain: list[Run] = []
-    for run in runs:
-        if chain and run.attempt == chain[-1].attempt + 1:
-            chain.append(run)
-            continue
-        if chain:
-            yield chain
-        chain = [run]
-    if chain:
-        yield chain
-
-
 def run_selector(query: Query, outcomes: Collection[str] = ()) -> Callable[[Run], bool]:
     """Which runs a query selects (DESIGN §3): by run id, by when it happened, by any of its records."""
     run_ids = frozenset(query.run_ids)
