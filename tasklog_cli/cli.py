@@ -6,8 +6,8 @@ import shutil
 import sys
 import time
 import traceback
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -21,12 +21,11 @@ from tasklog_cli.checks import CHECK_FIELDS, Limits, find_problems
 from tasklog_cli.completion import complete_task
 from tasklog_cli.errors import ExitCode, TasklogError, UsageError
 from tasklog_cli.follow import follow
-from tasklog_cli.models import Action, Record
+from tasklog_cli.models import Action
 from tasklog_cli.query import Query, build_query
 from tasklog_cli.render import (
     Display,
     Format,
-    TimelineRun,
     default_format,
     follow_stream,
     render,
@@ -39,16 +38,19 @@ from tasklog_cli.reports import (
     RUNTIME_TABLE_FIELDS,
     TASK_FIELDS,
     Bucket,
+    numbered_runs,
+    record_row,
+    record_rows,
     run_row,
-    runtime_rows,
-    statistics_rows,
+    runtime_report,
     task_rows,
     timeline_rows,
+    timeline_run,
     worst_first,
 )
 from tasklog_cli.runs import FAILURES, RUNNING, Run, run_selector
 from tasklog_cli.sources import OpenOptions, Selection, Source, open_source
-from tasklog_cli.times import TIME_FORMATS_HELP, Zone, iso_utc, parse_span, resolve_zone, utc_from_epoch
+from tasklog_cli.times import TIME_FORMATS_HELP, Zone, iso_utc, parse_span, resolve_zone
 
 if TYPE_CHECKING:
     from typer import _click as click
@@ -340,19 +342,6 @@ def open_invocation(
         now=datetime.now(UTC),
         chosen_by=choice.chosen_by,
     )
-
-
-def record_rows(records: Iterable[Record], columns: Sequence[str]) -> Iterator[Mapping[str, Any]]:
-    """Records as output rows."""
-    return (record_row(record, columns) for record in records)
-
-
-def record_row(record: Record, columns: Sequence[str]) -> dict[str, Any]:
-    """A record as an output row: `created` as an aware UTC datetime."""
-    row = {name: record.get(name) for name in columns}
-    if "created" in row:
-        row["created"] = utc_from_epoch(record.created)
-    return row
 
 
 def version_callback(value: bool) -> None:
@@ -685,18 +674,7 @@ def runtimes_command(
     query = run.query(tasks=task or (), run_ids=run_id or (), since=since, until=until, grep=grep,
                       ignore_case=ignore_case, where=where or (), level=level)  # fmt: skip
     terminal = run.fmt is Format.TABLE and run.display.is_terminal
-    by_runs_only = not (query.run_ids or query.grep or query.where or query.level is not None)
-    pushed = run.source.task_statistics(query) if by is None and not terminal and by_runs_only else None
-    if pushed is None:
-        selected = filter(run_selector(query), run.runs(query, retry_window))
-        rows = runtime_rows(selected, by=by, zone=run.zone, recent=terminal)
-    else:  # the database paired what it could; the rest is paired here
-        statistics, irregular = pushed
-        rest = replace(query, tasks=tuple(irregular))
-        paired_here = (
-            runtime_rows(filter(run_selector(rest), run.runs(rest, retry_window))) if irregular else []
-        )
-        rows = sorted(statistics_rows(statistics) + paired_here, key=lambda row: row["task_name"])
+    rows = runtime_report(run.source, query, parse_span(retry_window), by=by, zone=run.zone, recent=terminal)
     bucket = ("bucket",) if by is not None else ()
     available = ("task_name", *bucket, *RUNTIME_FIELDS[1:])
     # A table is for reading: the figures people look at first, and on a terminal the recent runs drawn.
@@ -789,24 +767,3 @@ def timeline_command(
     columns = run.fields(fields, ["run", "attempt", *DEFAULT_RECORD_FIELDS, *text_columns], available)
     numbered_selection = [pair for name in sorted(by_task) for pair in by_task[name]]
     return run.finish(render(timeline_rows(numbered_selection, columns), columns, run.fmt, run.display))
-
-
-def numbered_runs(runs: Iterable[Run]) -> Iterator[tuple[int, Run]]:
-    """Each run with its number in its task's history (1 for the first), in task then start order."""
-    counts: dict[str, int] = {}
-    for item in runs:
-        counts[item.task_name] = counts.get(item.task_name, 0) + 1
-        yield counts[item.task_name], item
-
-
-def timeline_run(number: int, item: Run, text_columns: Sequence[str]) -> TimelineRun:
-    """A run as the human timeline shows it."""
-    row = run_row(item)
-    records = [
-        {"created": utc_from_epoch(record.created), "action": record.action, "attempt": record.get("attempt"),
-         **{name: record.get(name) for name in text_columns}}
-        for record in item.records
-    ]  # fmt: skip
-    return TimelineRun(
-        number, item.attempt, row["start"], item.outcome, row["duration"], item.run_id, records, item.status
-    )

@@ -1,14 +1,19 @@
 """Runs turned into output rows: runs, runtimes per task (and time bucket), task health, timeline rows."""
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from itertools import groupby
 from operator import attrgetter
 from typing import Any
 
-from tasklog_cli.runs import FAILURES, RUNNING, Run, runtime_stats, streak, success_rate
+from tasklog_cli.models import Record
+from tasklog_cli.query import Query
+from tasklog_cli.render import TimelineRun
+from tasklog_cli.runs import FAILURES, RUNNING, Run, run_selector, runtime_stats, streak, success_rate
+from tasklog_cli.sources import Source
 from tasklog_cli.times import Zone, in_zone, utc_from_epoch
 
 RUN_FIELDS = ("task_name", "run_id", "start", "end", "duration", "outcome", "attempt")
@@ -157,3 +162,55 @@ def timeline_rows(numbered: Sequence[tuple[int, Run]], columns: Sequence[str]) -
                 row["created"] = utc_from_epoch(record.created)
             rows.append(row)
     return rows
+
+
+def record_rows(records: Iterable[Record], columns: Sequence[str]) -> Iterator[Mapping[str, Any]]:
+    """Records as output rows."""
+    return (record_row(record, columns) for record in records)
+
+
+def record_row(record: Record, columns: Sequence[str]) -> dict[str, Any]:
+    """A record as an output row: `created` as an aware UTC datetime."""
+    row = {name: record.get(name) for name in columns}
+    if "created" in row:
+        row["created"] = utc_from_epoch(record.created)
+    return row
+
+
+def numbered_runs(runs: Iterable[Run]) -> Iterator[tuple[int, Run]]:
+    """Each run with its number in its task's history (1 for the first), in task then start order."""
+    counts: dict[str, int] = {}
+    for item in runs:
+        counts[item.task_name] = counts.get(item.task_name, 0) + 1
+        yield counts[item.task_name], item
+
+
+def timeline_run(number: int, item: Run, text_columns: Sequence[str]) -> TimelineRun:
+    """A run as the human timeline shows it."""
+    row = run_row(item)
+    records = [
+        {"created": utc_from_epoch(record.created), "action": record.action, "attempt": record.get("attempt"),
+         **{name: record.get(name) for name in text_columns}}
+        for record in item.records
+    ]  # fmt: skip
+    return TimelineRun(
+        number, item.attempt, row["start"], item.outcome, row["duration"], item.run_id, records, item.status
+    )
+
+
+def runtime_report(
+    source: Source, query: Query, retry_window: timedelta, *, by: Bucket | None, zone: Zone, recent: bool
+) -> list[dict[str, Any]]:
+    """Runtime rows for a query: computed by the store where it can (PostgreSQL), else paired here."""
+    by_runs_only = not (query.run_ids or query.grep or query.where or query.level is not None)
+    pushed = source.task_statistics(query) if by is None and not recent and by_runs_only else None
+    if pushed is None:
+        selected = filter(run_selector(query), source.runs(query, retry_window))
+        return runtime_rows(selected, by=by, zone=zone, recent=recent)
+    statistics, irregular = pushed  # the database paired what it could; the rest is paired here
+    rest = replace(query, tasks=tuple(irregular))
+    paired_here = (
+        runtime_rows(filter(run_selector(rest), source.runs(rest, retry_window))) if irregular else []
+    )
+    exact = [row for row in paired_here if row["task_name"] in irregular]  # a name may also be a glob
+    return sorted(statistics_rows(statistics) + exact, key=lambda row: row["task_name"])
