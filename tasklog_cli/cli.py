@@ -152,7 +152,6 @@ app = typer.Typer(
     cls=TasklogGroup,
     name="tasklog",
     help="Inspect the task logs that Rocketry and fastapi-taskflow write: filter, pair runs, render.",
-    no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_show_locals=False,
     rich_markup_mode=None,
@@ -350,7 +349,7 @@ def version_callback(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+@app.callback(invoke_without_command=True)
 def main_callback(
     ctx: typer.Context,
     repo: RepoOption = None,
@@ -361,6 +360,9 @@ def main_callback(
 ) -> None:
     """Inspect task logs: filter records, pair runs, render tables and timelines."""
     ctx.obj = {"repo": repo}
+    if ctx.invoked_subcommand is None and not ctx.resilient_parsing:
+        print(ctx.get_help(), file=sys.stderr)  # no command: the help, and the usage exit code
+        raise typer.Exit(ExitCode.USAGE)
 
 
 @app.command("ls")

@@ -378,3 +378,9 @@ def test_closed_pipe_ends_quietly() -> None:
     assert result.returncode == 0
     assert len(result.stdout.splitlines()) == 1
     assert result.stderr == ""
+
+
+def test_no_command_prints_the_help_on_stderr_and_exits_2() -> None:
+    result = run_cli(expect=2)
+    assert result.stdout == ""
+    assert result.stderr.startswith("Usage: tasklog") and "Commands:" in result.stderr
