@@ -120,8 +120,8 @@ def run_guarded(invoke: Any, *, debug: bool) -> int:
         return int(result) if isinstance(result, int) else ExitCode.OK
     except TasklogError as exc:
         return fail(str(exc), exc.exit_code, debug=debug)
-    except typer.TyperException as exc:
-        return fail(exc.format_message(), ExitCode.USAGE, debug=debug)
+    except typer.TyperException as exc:  # Click's usage errors; Typer words pydantic's as "Value error, ..."
+        return fail(exc.format_message().replace("Value error, ", ""), ExitCode.USAGE, debug=debug)
     except (KeyboardInterrupt, typer.Abort):
         print("tasklog: interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED
@@ -275,6 +275,8 @@ class Invocation:
         if requested.strip() == "all":
             return list(available)
         names = [name.strip() for name in requested.split(",") if name.strip()]
+        if not names:
+            raise UsageError(f"--fields names no field: use A,B or 'all' (fields: {', '.join(available)})")
         unknown = [name for name in names if name not in available]
         if unknown:
             raise UsageError(f"unknown field {unknown[0]!r} in --fields: use {', '.join(available)}")

@@ -307,6 +307,8 @@ def test_unreachable_server_hides_the_password() -> None:
         (["ls", "-w", "created"], "FIELD OP VALUE"),
         (["ls", "-g", "("], "regex"),
         (["ls", "-n", "-3"], "--last"),
+        (["ls", "--fields", ","], "--fields"),
+        (["runs", "--outcome", "bogus"], "'bogus' is not one of"),
         (["nope"], "nope"),
     ],
 )
