@@ -1,5 +1,6 @@
 """Connecting to SQL stores: URLs, drivers, read-only engines and sessions, and which table to read."""
 
+import importlib.util
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,12 @@ _TASKFLOW_COLUMNS = frozenset({"task_id", "func_name", "status", "created_at", "
 
 CONNECT_TIMEOUT_SECONDS = 5
 
-_DRIVERS = {"postgresql": ("psycopg", "postgres"), "mysql": ("pymysql", "mysql")}
+# For a bare postgresql:// or mysql:// URL: the drivers tried, in order (SQLAlchemy's dialect name, module),
+# and the extra that installs the first.
+_DRIVERS = {
+    "postgresql": ((("psycopg", "psycopg"), ("psycopg2", "psycopg2")), "postgres"),
+    "mysql": ((("pymysql", "pymysql"), ("mysqldb", "MySQLdb")), "mysql"),
+}
 
 
 def safe_url(url: URL) -> str:
@@ -35,14 +41,18 @@ def make_engine(url: URL) -> Engine:
             raise SourceError(f"no SQLite database at {url.database or '(none)'}")
         uri = f"file:{quote(str(path.resolve()))}?mode=ro"
         return sa.create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True))
-    if backend in _DRIVERS and "+" not in url.drivername:  # bare postgresql://, mysql://: our driver
-        url = url.set(drivername=f"{backend}+{_DRIVERS[backend][0]}")
+    if (
+        backend in _DRIVERS and "+" not in url.drivername
+    ):  # bare postgresql://, mysql://: the installed driver
+        drivers, _ = _DRIVERS[backend]
+        installed = [name for name, module in drivers if importlib.util.find_spec(module) is not None]
+        url = url.set(drivername=f"{backend}+{(installed or [drivers[0][0]])[0]}")
     try:
         engine = sa.create_engine(
             url, connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS}, pool_pre_ping=True
         )
     except ModuleNotFoundError as exc:
-        extra = _DRIVERS.get(backend, ("", backend))[1]
+        extra = _DRIVERS[backend][1] if backend in _DRIVERS else backend
         raise SourceError(
             f"no driver for {backend} ({exc.name} is not installed): pip install 'tasklog[{extra}]'"
         ) from exc
