@@ -233,16 +233,6 @@ LastRunsOption = Annotated[
 ]
 
 
-@dataclass(frozen=True)
-class OutputOptions:
-    """How a command writes: format, fields, colour and time zone."""
-
-    fmt: Format | None = None
-    fields: str | None = None
-    color: ColorChoice = ColorChoice.AUTO
-    utc: bool = False
-
-
 @dataclass
 class Invocation:
     """One command's opened source, its display and its clock."""
@@ -297,7 +287,7 @@ class Invocation:
         return ExitCode.OK if count else ExitCode.NO_MATCH
 
 
-def environment_display(output: OutputOptions, zone: Zone) -> Display:
+def environment_display(color_choice: ColorChoice, zone: Zone) -> Display:
     """The Display of this process: stdout, terminal or not, width and colour from the environment."""
     stdout = sys.stdout
     is_terminal = stdout.isatty()
@@ -305,10 +295,10 @@ def environment_display(output: OutputOptions, zone: Zone) -> Display:
     width = (
         shutil.get_terminal_size().columns if is_terminal else (int(columns) if columns.isdigit() else None)
     )
-    if output.color is ColorChoice.AUTO:
+    if color_choice is ColorChoice.AUTO:
         color = not os.environ.get("NO_COLOR") and (is_terminal or bool(os.environ.get("FORCE_COLOR")))
     else:
-        color = output.color is ColorChoice.ALWAYS
+        color = color_choice is ColorChoice.ALWAYS
     return Display(stdout=stdout, is_terminal=is_terminal, width=width, color=color, zone=zone)
 
 
@@ -323,22 +313,24 @@ def pick_repo(ctx: typer.Context, repo: str | None) -> "RepoChoice":
 def open_invocation(
     ctx: typer.Context,
     repo: str | None,
-    output: OutputOptions,
     *,
+    fmt: Format | None = None,
+    color: ColorChoice = ColorChoice.AUTO,
+    utc: bool = False,
     table: str | None = None,
     strict: bool = False,
 ) -> Invocation:
     """Resolve the repo, open it and prepare the display."""
     choice = pick_repo(ctx, repo)
-    zone = resolve_zone(utc=output.utc, name=choice.time_zone)
+    zone = resolve_zone(utc=utc, name=choice.time_zone)
     options = OpenOptions(zone=zone, strict=strict, table=table or choice.table, allow_code=choice.allow_code)
     source = open_source(choice.spec, options)
     ctx.call_on_close(source.close)
-    display = environment_display(output, zone)
+    display = environment_display(color, zone)
     return Invocation(
         source=source,
         display=display,
-        fmt=default_format(output.fmt, display),
+        fmt=default_format(fmt, display),
         zone=zone,
         now=datetime.now(UTC),
         chosen_by=choice.chosen_by,
@@ -400,8 +392,7 @@ def ls_command(
     """List the records that match, in store order."""
     if last is not None and head is not None:
         raise UsageError("-n/--last and --head exclude each other: pick one")
-    output = OutputOptions(fmt=fmt, fields=fields, color=color, utc=utc)
-    run = open_invocation(ctx, repo, output, table=table, strict=strict)
+    run = open_invocation(ctx, repo, fmt=fmt, color=color, utc=utc, table=table, strict=strict)
     query = run.query(
         tasks=task or (), actions=action or (), run_ids=run_id or (), since=since, until=until,
         grep=grep, ignore_case=ignore_case, where=where or (), level=level,
@@ -452,8 +443,7 @@ def tail_command(
     """Print the last records that match; with -f, print each new one as it is written, until Ctrl-C."""
     if wait:
         wait_for_file(pick_repo(ctx, repo).spec, interval)
-    output = OutputOptions(fmt=fmt, fields=fields, color=color, utc=utc)
-    run = open_invocation(ctx, repo, output, table=table, strict=strict)
+    run = open_invocation(ctx, repo, fmt=fmt, color=color, utc=utc, table=table, strict=strict)
     query = run.query(
         tasks=task or (), actions=action or (), run_ids=run_id or (), since=since, until=until,
         grep=grep, ignore_case=ignore_case, where=where or (), level=level,
@@ -542,8 +532,7 @@ def check_command(
         max_failures=max_failures,
         max_duration=None if max_duration is None else parse_span(max_duration),
     )
-    run = open_invocation(ctx, repo, OutputOptions(fmt=fmt, fields=fields, color=color, utc=utc), table=table,
-                          strict=strict)  # fmt: skip
+    run = open_invocation(ctx, repo, fmt=fmt, color=color, utc=utc, table=table, strict=strict)
     query = run.query(tasks=task or (), run_ids=run_id or (), since=since, until=until, grep=grep,
                       ignore_case=ignore_case, where=where or (), level=level)  # fmt: skip
     selected = filter(run_selector(query), run.runs(query, retry_window))
@@ -565,7 +554,7 @@ def info_command(
     debug: DebugOption = False,
 ) -> int:
     """Describe the source: what it is, its model, columns, size, time span, tasks and indexes."""
-    run = open_invocation(ctx, repo, OutputOptions(fmt=fmt, utc=utc), table=table)
+    run = open_invocation(ctx, repo, fmt=fmt, utc=utc, table=table)
     source = run.source
     summary = source.summary()
     facts: dict[str, Any] = {
@@ -633,8 +622,7 @@ def runs_command(
     debug: DebugOption = False,
 ) -> int:
     """List runs: each `run` record paired with its finish, with duration, outcome and attempt."""
-    run = open_invocation(ctx, repo, OutputOptions(fmt=fmt, fields=fields, color=color, utc=utc), table=table,
-                          strict=strict)  # fmt: skip
+    run = open_invocation(ctx, repo, fmt=fmt, color=color, utc=utc, table=table, strict=strict)
     query = run.query(tasks=task or (), run_ids=run_id or (), since=since, until=until, grep=grep,
                       ignore_case=ignore_case, where=where or (), level=level)  # fmt: skip
     outcomes = {str(choice) for choice in outcome or ()}
@@ -673,8 +661,7 @@ def runtimes_command(
     debug: DebugOption = False,
 ) -> int:
     """Per-task statistics: runs by outcome, success rate, and min / p50 / p95 / max / mean duration."""
-    run = open_invocation(ctx, repo, OutputOptions(fmt=fmt, fields=fields, color=color, utc=utc), table=table,
-                          strict=strict)  # fmt: skip
+    run = open_invocation(ctx, repo, fmt=fmt, color=color, utc=utc, table=table, strict=strict)
     query = run.query(tasks=task or (), run_ids=run_id or (), since=since, until=until, grep=grep,
                       ignore_case=ignore_case, where=where or (), level=level)  # fmt: skip
     terminal = run.fmt is Format.TABLE and run.display.is_terminal
@@ -709,8 +696,7 @@ def tasks_command(
     debug: DebugOption = False,
 ) -> int:
     """One row per task, health at a glance: runs, last start, outcome and duration, success rate, streak."""
-    run = open_invocation(ctx, repo, OutputOptions(fmt=fmt, fields=fields, color=color, utc=utc), table=table,
-                          strict=strict)  # fmt: skip
+    run = open_invocation(ctx, repo, fmt=fmt, color=color, utc=utc, table=table, strict=strict)
     query = run.query(tasks=task or (), run_ids=run_id or (), since=since, until=until, grep=grep,
                       ignore_case=ignore_case, where=where or (), level=level)  # fmt: skip
     rows = task_rows(filter(run_selector(query), run.runs(query, retry_window)))
@@ -746,8 +732,7 @@ def timeline_command(
     debug: DebugOption = False,
 ) -> int:
     """A task's history run by run: its records and messages, with `--- Retry N ---` between attempts."""
-    run = open_invocation(ctx, repo, OutputOptions(fmt=fmt, fields=fields, color=color, utc=utc), table=table,
-                          strict=strict)  # fmt: skip
+    run = open_invocation(ctx, repo, fmt=fmt, color=color, utc=utc, table=table, strict=strict)
     query = run.query(tasks=tasks, run_ids=run_id or (), since=since, until=until, grep=grep,
                       ignore_case=ignore_case, where=where or (), level=level)  # fmt: skip
     text_columns = [name for name in ("message", "exc_text") if name in run.source.columns]
