@@ -272,6 +272,10 @@ class Invocation:
             raise UsageError(f"unknown field {unknown[0]!r} in --fields: use {', '.join(available)}")
         return names
 
+    def record_fields(self) -> tuple[str, ...]:
+        """The default columns of records: the core four, and `message` where the store has it."""
+        return DEFAULT_RECORD_FIELDS + (("message",) if "message" in self.source.columns else ())
+
     def runs(self, query: Query, retry_window: str, fields: Collection[str] = ()) -> Iterator[Run]:
         """Every run of the query's tasks, paired over their whole history."""
         return self.source.runs(query, parse_span(retry_window), fields=set(fields) | query.fields())
@@ -397,8 +401,7 @@ def ls_command(
         tasks=task or (), actions=action or (), run_ids=run_id or (), since=since, until=until,
         grep=grep, ignore_case=ignore_case, where=where or (), level=level,
     )  # fmt: skip
-    default = DEFAULT_RECORD_FIELDS + (("message",) if "message" in run.source.columns else ())
-    columns = run.fields(fields, default)
+    columns = run.fields(fields, run.record_fields())
     selection = Selection(head=head, last=last, sort_created=sort is SortKey.CREATED)
     records = run.source.select(query, selection, fields=columns)
     return run.finish(render(record_rows(records, columns), columns, run.fmt, run.display))
@@ -448,8 +451,7 @@ def tail_command(
         tasks=task or (), actions=action or (), run_ids=run_id or (), since=since, until=until,
         grep=grep, ignore_case=ignore_case, where=where or (), level=level,
     )  # fmt: skip
-    default = DEFAULT_RECORD_FIELDS + (("message",) if "message" in run.source.columns else ())
-    columns = run.fields(fields, default)
+    columns = run.fields(fields, run.record_fields())
     if not follow_new:
         records = run.source.select(query, Selection(last=last), fields=columns)
         return run.finish(render(record_rows(records, columns), columns, run.fmt, run.display))
