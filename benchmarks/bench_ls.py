@@ -4,10 +4,9 @@ Red Bird's CSVFileRepo and a bare csv.reader loop, peak memory of `ls -n 10`, an
 import argparse
 import subprocess
 import sys
-import time
-from pathlib import Path
 
-HERE = Path(__file__).parent
+from timing import best_time, data_file
+
 TASK = "task_07"
 
 REDBIRD_SCRIPT = """
@@ -34,17 +33,6 @@ with open(sys.argv[1], newline="", encoding="utf-8") as file:
 """
 
 
-def timed(command: list[str], repeat: int) -> tuple[float, str]:
-    """Best wall time of `repeat` runs of a command, and its stdout."""
-    best, out = float("inf"), ""
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = subprocess.run(command, capture_output=True, text=True, check=True)
-        best = min(best, time.perf_counter() - started)
-        out = result.stdout
-    return best, out
-
-
 def peak_memory_mb(command: list[str]) -> float:
     """Peak resident memory of a command in MB (a child process reports its own children's peak)."""
     probe = (
@@ -63,26 +51,24 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    data = HERE / "data" / f"records_{args.records}.csv"
-    if not data.exists():
-        subprocess.run([sys.executable, str(HERE / "generate.py"), str(args.records)], check=True)
+    data = data_file(args.records, ".csv")
     tasklog = [sys.executable, "-m", "tasklog_cli"]
     python = sys.executable
 
-    ours, our_out = timed([*tasklog, "ls", "-r", str(data), "--task", TASK, "--action", "fail"], args.repeat)
-    bare, bare_out = timed([python, "-c", CSV_READER_SCRIPT, str(data), TASK], args.repeat)
-    redbird, redbird_out = timed([python, "-c", REDBIRD_SCRIPT, str(data), TASK], 1)
+    ours, our_out = best_time(
+        [*tasklog, "ls", "-r", str(data), "--task", TASK, "--action", "fail"], args.repeat
+    )
+    bare, bare_out = best_time([python, "-c", CSV_READER_SCRIPT, str(data), TASK], args.repeat)
+    redbird, redbird_out = best_time([python, "-c", REDBIRD_SCRIPT, str(data), TASK], 1)
     matches = len(our_out.splitlines())
     assert matches == int(bare_out) == int(redbird_out), (matches, bare_out, redbird_out)
 
     memory = peak_memory_mb([*tasklog, "ls", "-r", str(data), "-n", "10"])
-    tail_time, _ = timed([*tasklog, "ls", "-r", str(data), "-n", "10"], args.repeat)
-    bare_start, _ = timed([python, "-c", "pass"], 10)
-    help_start, _ = timed([*tasklog, "--help"], 10)
-    small = HERE / "data" / "records_1000.csv"
-    if not small.exists():
-        subprocess.run([sys.executable, str(HERE / "generate.py"), "1000"], check=True)
-    small_ls, _ = timed([*tasklog, "ls", "-r", str(small), "-n", "10"], 10)
+    tail_time, _ = best_time([*tasklog, "ls", "-r", str(data), "-n", "10"], args.repeat)
+    bare_start, _ = best_time([python, "-c", "pass"], 10)
+    help_start, _ = best_time([*tasklog, "--help"], 10)
+    small = data_file(1000, ".csv")
+    small_ls, _ = best_time([*tasklog, "ls", "-r", str(small), "-n", "10"], 10)
 
     print(f"records: {args.records:,} ({data.stat().st_size / 1e6:.0f} MB CSV), {matches} matching")
     print(

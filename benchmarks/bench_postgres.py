@@ -5,8 +5,9 @@ with the suggested index (the benchmark creates it; tasklog never does)."""
 import argparse
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from timing import best_time, data_file
 
 HERE = Path(__file__).parent
 DATABASE = ["-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-v", "ON_ERROR_STOP=1", "-q"]
@@ -44,21 +45,9 @@ def psql(*args: str, stdin: str | None = None) -> str:
     ).stdout
 
 
-def best_time(command: list[str], repeat: int, stdin: str | None = None) -> tuple[float, str]:
-    """Best wall time of `repeat` runs of a command (start-up included), and its output."""
-    best, out = float("inf"), ""
-    for _ in range(repeat):
-        started = time.perf_counter()
-        out = subprocess.run(command, input=stdin, capture_output=True, text=True, check=True).stdout
-        best = min(best, time.perf_counter() - started)
-    return best, out
-
-
 def load(table: str, records: int) -> None:
     """The synthetic log in a PostgreSQL table as a user declares one (bigserial key, double created)."""
-    csv_path = HERE / "data" / f"records_{records}.csv"
-    if not csv_path.exists():
-        subprocess.run([sys.executable, str(HERE / "generate.py"), str(records)], check=True)
+    csv_path = data_file(records, ".csv")
     if psql("-tAc", f"SELECT to_regclass('{table}') IS NOT NULL").strip() == "t":
         return
     psql("-c", f"CREATE TABLE {table} (id bigserial PRIMARY KEY, task_name text, action text, "

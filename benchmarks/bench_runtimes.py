@@ -2,12 +2,9 @@
 by hand: a raw sqlite3 window-function query on SQLite, and a plain csv.reader pairing loop on CSV."""
 
 import argparse
-import subprocess
 import sys
-import time
-from pathlib import Path
 
-HERE = Path(__file__).parent
+from timing import best_time, data_file
 
 WINDOW_QUERY = """
 import sqlite3, sys
@@ -57,16 +54,6 @@ for task in sorted(counts):
 """
 
 
-def best_time(command: list[str], repeat: int) -> tuple[float, str]:
-    """Best wall time of `repeat` runs, and the output of the last."""
-    best, out = float("inf"), ""
-    for _ in range(repeat):
-        started = time.perf_counter()
-        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-        best = min(best, time.perf_counter() - started)
-    return best, out
-
-
 def per_task_runs(tsv: str, column: int) -> dict[str, int]:
     """task -> run count from a TSV whose first column is the task and `column` the run count."""
     lines = [line.split("\t") for line in tsv.splitlines() if line]
@@ -78,9 +65,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    stem = HERE / "data" / f"records_{args.records}"
-    if not stem.with_suffix(".csv").exists():
-        subprocess.run([sys.executable, str(HERE / "generate.py"), str(args.records)], check=True)
+    stem = data_file(args.records, ".csv").with_suffix("")
     tasklog = [sys.executable, "-m", "tasklog_cli", "runtimes", "-o", "tsv", "-r"]
     print(f"records: {args.records:,} (synthetic Rocketry MinimalRunRecord rows, 22 tasks)")
     for label, store, baseline_name, baseline in (

@@ -18,36 +18,19 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
-HERE = Path(__file__).parent
+from timing import best_time, data_file
+
 TASKLOG = [sys.executable, "-m", "tasklog_cli"]
 SMALL, LARGE = 1_000, 1_000_000
 COLUMNS = ("task_name", "action", "created", "run_id")
-
-
-def data_file(count: int, suffix: str) -> Path:
-    """benchmarks/data/records_COUNT.{csv,db}, generated when missing."""
-    path = HERE / "data" / f"records_{count}{suffix}"
-    if not path.exists():
-        subprocess.run([sys.executable, str(HERE / "generate.py"), str(count)], check=True)
-    return path
-
-
-def best_time(command: list[str], repeat: int) -> float:
-    """Best wall time of `repeat` runs of a whole process."""
-    best = float("inf")
-    for _ in range(repeat):
-        started = time.perf_counter()
-        subprocess.run(command, stdout=subprocess.DEVNULL, check=True)
-        best = min(best, time.perf_counter() - started)
-    return best
 
 
 def tail_n(repeat: int) -> None:
     print(f"tail -n 10, best of {repeat} whole-process runs (goal: large - small < 0.2 s)")
     for label, suffix in (("CSV", ".csv"), ("SQLite", ".db")):
         small, large = data_file(SMALL, suffix), data_file(LARGE, suffix)
-        small_time = best_time([*TASKLOG, "tail", "-n", "10", "-r", str(small)], repeat)
-        large_time = best_time([*TASKLOG, "tail", "-n", "10", "-r", str(large)], repeat)
+        small_time = best_time([*TASKLOG, "tail", "-n", "10", "-r", str(small)], repeat)[0]
+        large_time = best_time([*TASKLOG, "tail", "-n", "10", "-r", str(large)], repeat)[0]
         verdict = "ok" if large_time - small_time < 0.2 else "OVER"
         print(
             f"  {label:<6}  {SMALL:>9,} records {small_time * 1000:6.0f} ms | {LARGE:,} records "
