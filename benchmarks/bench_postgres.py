@@ -5,11 +5,9 @@ with the suggested index (the benchmark creates it; tasklog never does)."""
 import argparse
 import subprocess
 import sys
-from pathlib import Path
 
 from timing import best_time, data_file
 
-HERE = Path(__file__).parent
 DATABASE = ["-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-v", "ON_ERROR_STOP=1", "-q"]
 URL = "postgresql://postgres@127.0.0.1/test"
 
