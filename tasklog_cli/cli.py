@@ -50,6 +50,7 @@ from tasklog_cli.reports import (
 )
 from tasklog_cli.runs import FAILURES, RUNNING, Run, run_selector
 from tasklog_cli.sources import OpenOptions, Selection, Source, open_source
+from tasklog_cli.sources.base import check_names
 from tasklog_cli.times import TIME_FORMATS_HELP, Zone, iso_utc, parse_span, resolve_zone
 
 if TYPE_CHECKING:
@@ -267,9 +268,7 @@ class Invocation:
         names = [name.strip() for name in requested.split(",") if name.strip()]
         if not names:
             raise UsageError(f"--fields names no field: use A,B or 'all' (fields: {', '.join(available)})")
-        unknown = [name for name in names if name not in available]
-        if unknown:
-            raise UsageError(f"unknown field {unknown[0]!r} in --fields: use {', '.join(available)}")
+        check_names(names, available, "--fields")
         return names
 
     def record_fields(self) -> tuple[str, ...]:

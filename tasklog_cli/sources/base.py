@@ -101,11 +101,12 @@ class Source(ABC):
 
     def check_fields(self, names: Iterable[str], option: str) -> None:
         """Fail with a usage error naming any field this store does not have."""
-        unknown = [name for name in names if name not in self.record_columns]
-        if unknown:
-            raise UsageError(
-                f"unknown field {unknown[0]!r} in {option}: this store has {', '.join(self.record_columns)}"
-            )
+        check_names(names, self.record_columns, option)
+
+    @staticmethod
+    def wanted_fields(fields: Collection[str] | None, query: Query) -> set[str] | None:
+        """The extra columns to convert: those asked for and those the query reads (None: all)."""
+        return None if fields is None else set(fields) | query.fields()
 
     def matching(
         self,
@@ -229,6 +230,14 @@ class ReloadWatch:
 
     def close(self) -> None:
         """Nothing to release: the store is read whole at each change."""
+
+
+def check_names(names: Iterable[str], available: Iterable[str], option: str) -> None:
+    """Fail with a usage error naming the first field that is not available, and listing those that are."""
+    known = tuple(available)
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise UsageError(f"unknown field {unknown[0]!r} in {option}: the fields are {', '.join(known)}")
 
 
 def record_key(record: Record) -> tuple[Any, ...]:

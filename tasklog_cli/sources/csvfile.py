@@ -251,7 +251,7 @@ class CsvSource(Source):
     def _records(
         self, rows: Iterable[list[str]], query: Query, fields: Collection[str] | None
     ) -> Iterator[Record]:
-        wanted = None if fields is None else set(fields) | query.fields()
+        wanted = self.wanted_fields(fields, query)
         to_record: Callable[[list[str]], Record]
         if wanted is not None and not wanted & (set(self.columns) - set(CORE_COLUMNS)):
             to_record = self._core_record

@@ -55,7 +55,7 @@ class JsonItemsSource(Source):
         self._kinds = {name: ROCKETRY_COLUMN_KINDS.get(name, ColumnKind.TEXT) for name in self.columns}
 
     def scan(self, query: Query, fields: Collection[str] | None = None) -> Iterator[Record]:
-        wanted = None if fields is None else set(fields) | query.fields()
+        wanted = self.wanted_fields(fields, query)
         reader = RowReader(self._kinds, self.options.zone, wanted)
 
         def to_record(item: Any) -> Record:

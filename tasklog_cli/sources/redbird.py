@@ -77,7 +77,7 @@ class RedbirdSource(Source):
 
     def scan(self, query: Query, fields: Collection[str] | None = None) -> Iterator[Record]:
         arguments, _ = filter_by_arguments(query)
-        wanted = None if fields is None else set(fields) | query.fields()
+        wanted = self.wanted_fields(fields, query)
         to_record = RowReader(self._kinds, self.options.zone, wanted)
         try:
             items = self.repo.filter_by(**arguments).all()

@@ -152,7 +152,7 @@ class SqlSource(Source):
         bounds: Sequence[sa.ColumnElement[bool]] = (),
     ) -> Iterator[Record]:
         clauses, exact = self.where_clauses(query)
-        wanted = None if fields is None else set(fields) | query.fields()
+        wanted = self.wanted_fields(fields, query)
         names = [name for name in self.columns if wanted is None or name in wanted or name in CORE_COLUMNS]
         order = ([self._created] if selection.sort_created else []) + self.store_order()
         descending = selection.last is not None
