@@ -233,13 +233,7 @@ class LineStream:
             max(len(name), 8, *(_cell(name, row.get(name), self.zone).cell_len for row in sample))
             for name in columns
         ]
-        tiers = [_shrink_tier(name) for name in columns]
-        room = self.console.width - 2 * (len(columns) - 1)
-        keep = list(range(len(columns)))
-        widths = fit_widths(natural, tiers, room)
-        if sum(widths) > room and 0 in tiers and len(set(tiers)) > 1:
-            keep = [position for position, tier in enumerate(tiers) if tier]
-            widths = fit_widths([natural[p] for p in keep], [tiers[p] for p in keep], room)
+        keep, widths = fit_columns(columns, natural, self.console.width, gap=2, edges=0)
         self.layout = [(columns[p], width) for p, width in zip(keep, widths, strict=True)]
         header = "  ".join(TABLE_HEADERS.get(name, name)[:width].ljust(width) for name, width in self.layout)
         self.console.print(header.rstrip(), style="bold", no_wrap=True, crop=True)
@@ -329,6 +323,22 @@ TABLE_HEADERS = {
 }
 
 
+def fit_columns(
+    names: Sequence[str], natural: Sequence[int], width: int, *, gap: int, edges: int
+) -> tuple[list[int], list[int]]:
+    """Which columns to show and how wide, in `width` with `gap` between columns: when even the
+    narrowest layout does not fit, long text columns go, so the others stay readable."""
+    tiers = [_shrink_tier(name) for name in names]
+    keep = list(range(len(names)))
+    while True:
+        room = width - gap * (len(keep) - 1) - edges
+        widths = fit_widths([natural[p] for p in keep], [tiers[p] for p in keep], room)
+        narrower = [p for p in keep if tiers[p]]
+        if sum(widths) <= room or not narrower or len(narrower) == len(keep):
+            return keep, widths
+        keep = narrower
+
+
 def _shrink_tier(name: str) -> int:
     if name in FLEXIBLE_COLUMNS:
         return 0
@@ -374,14 +384,7 @@ def _render_table(
         max(len(header), *(_cell(name, row[position], display.zone).cell_len for row in values))
         for position, (name, header) in enumerate(zip(names, headers, strict=True))
     ]
-    tiers = [_shrink_tier(name) for name in names]
-    keep = list(range(len(names)))
-    widths = fit_widths(natural, tiers, console.width - 3 * len(keep) + 1)
-    if sum(widths) > console.width - 3 * len(keep) + 1 and 0 in tiers and len(set(tiers)) > 1:
-        # Too narrow for everything: long text columns go, so the others stay readable.
-        keep = [position for position, tier in enumerate(tiers) if tier]
-        room = console.width - 3 * len(keep) + 1
-        widths = fit_widths([natural[p] for p in keep], [tiers[p] for p in keep], room)
+    keep, widths = fit_columns(names, natural, console.width, gap=3, edges=2)
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, header_style="bold")
     for position, width in zip(keep, widths, strict=True):
         table.add_column(headers[position], no_wrap=True, overflow="ellipsis", width=width)
