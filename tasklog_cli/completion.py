@@ -11,7 +11,8 @@ from typing import Any
 import typer
 
 from tasklog_cli.query import Query
-from tasklog_cli.sources import OpenOptions, Selection, open_source
+from tasklog_cli.selection import Selection
+from tasklog_cli.sources import OpenOptions, open_source
 
 RECENT_RECORDS = 5000
 URL_CACHE_SECONDS = 60.0

@@ -6,7 +6,8 @@ from importlib import resources
 from pathlib import Path
 
 from tasklog_cli.errors import SourceError, UsageError
-from tasklog_cli.sources.base import OpenOptions, Selection, Source, Summary
+from tasklog_cli.selection import Selection
+from tasklog_cli.sources.base import OpenOptions, Source, Summary
 
 __all__ = ["OpenOptions", "Selection", "Source", "Summary", "open_source"]
 

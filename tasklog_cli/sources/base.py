@@ -1,11 +1,10 @@
 """The Source base class every store kind implements, and what it shares with them."""
 
 from abc import ABC, abstractmethod
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from itertools import islice
 from operator import itemgetter
 from typing import Any, Protocol, TypeVar
 
@@ -13,6 +12,7 @@ from tasklog_cli.errors import SourceError, UsageError
 from tasklog_cli.models import CORE_COLUMNS, REQUIRED_COLUMNS, ColumnKind, Record, detect_model
 from tasklog_cli.query import Query, compile_query
 from tasklog_cli.runs import Run, pair_runs
+from tasklog_cli.selection import Selection, first_n, last_n
 from tasklog_cli.times import Zone
 from tasklog_cli.values import convert, to_epoch
 
@@ -28,15 +28,6 @@ class OpenOptions:
     strict: bool = False
     table: str | None = None
     allow_code: bool = True
-
-
-@dataclass(frozen=True)
-class Selection:
-    """Which of the matching records to return: the first N, the last N, and in what order."""
-
-    head: int | None = None
-    last: int | None = None
-    sort_created: bool = False
 
 
 @dataclass
@@ -140,7 +131,15 @@ class Source(ABC):
     def select(
         self, query: Query, selection: Selection, fields: Collection[str] | None = None
     ) -> Iterator[Record]:
-        """Matching records with the selection applied; sources override it to push work down."""
+        """Matching records with the selection applied (`-n 0`: none, and nothing is read)."""
+        if selection.nothing:
+            return iter(())
+        return self.select_some(query, selection, fields)
+
+    def select_some(
+        self, query: Query, selection: Selection, fields: Collection[str] | None = None
+    ) -> Iterator[Record]:
+        """`select` for a selection that keeps something; sources override it to push work down."""
         return apply_selection(self.scan(query, fields), selection)
 
     def history(self, query: Query, fields: Collection[str] | None = None) -> Iterator[Record]:
@@ -206,7 +205,7 @@ class ReloadWatch:
         self.seen = Counter(map(record_key, self.records))
 
     def backlog(self, count: int) -> list[Record]:
-        return self.records[-count:] if count > 0 else []
+        return last_n(self.records, count)
 
     def poll(self) -> list[Record]:
         try:
@@ -249,11 +248,9 @@ def apply_selection(records: Iterable[Record], selection: Selection) -> Iterator
     """Apply a Selection in Python: sort, then keep the first or the last N."""
     if selection.sort_created:
         records = sorted(records, key=lambda record: record.created)
-    if selection.head is not None:
-        return islice(records, selection.head)
     if selection.last is not None:
-        return iter(deque(records, maxlen=selection.last))
-    return iter(records)
+        return iter(last_n(records, selection.last))
+    return first_n(records, selection.head)
 
 
 class RowReader:

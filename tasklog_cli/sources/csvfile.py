@@ -11,12 +11,12 @@ from typing import BinaryIO
 from tasklog_cli.errors import SourceError
 from tasklog_cli.models import CORE_COLUMNS, ROCKETRY_COLUMN_KINDS, ColumnKind, Record
 from tasklog_cli.query import GLOB_CHARS, Query, task_matcher
+from tasklog_cli.selection import Selection
 from tasklog_cli.sources.base import (
     MalformedRowError,
     Notify,
     OpenOptions,
     RowReader,
-    Selection,
     Source,
     Watch,
 )
@@ -283,12 +283,12 @@ class CsvSource(Source):
     def scan(self, query: Query, fields: Collection[str] | None = None) -> Iterator[Record]:
         return self._records(self._rows(query), query, fields)
 
-    def select(
+    def select_some(
         self, query: Query, selection: Selection, fields: Collection[str] | None = None
     ) -> Iterator[Record]:
         if selection.last is not None and not selection.sort_created:
             return iter(self.last(query, selection.last, fields))
-        return super().select(query, selection, fields)
+        return super().select_some(query, selection, fields)
 
     def last(
         self, query: Query, count: int, fields: Collection[str] | None = None, end: int | None = None

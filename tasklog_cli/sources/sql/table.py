@@ -10,11 +10,11 @@ from sqlalchemy.engine import URL, Connection, Engine
 from tasklog_cli.errors import SourceError
 from tasklog_cli.models import CORE_COLUMNS, ROCKETRY_COLUMN_KINDS, ColumnKind, Record
 from tasklog_cli.query import Query, task_matcher
+from tasklog_cli.selection import Selection
 from tasklog_cli.sources.base import (
     Notify,
     OpenOptions,
     RowReader,
-    Selection,
     Source,
     Summary,
     Watch,
@@ -141,9 +141,9 @@ class SqlSource(Source):
         return clauses, exact
 
     def scan(self, query: Query, fields: Collection[str] | None = None) -> Iterator[Record]:
-        return self.select(query, Selection(), fields)
+        return self.select_some(query, Selection(), fields)
 
-    def select(
+    def select_some(
         self,
         query: Query,
         selection: Selection,
@@ -194,8 +194,6 @@ class SqlSource(Source):
         self, statement: sa.Select[Any], query: Query, wanted: set[str] | None, limit: int | None
     ) -> Iterator[Record]:
         reader = RowReader(self._kinds, self.options.zone, wanted)
-        if limit == 0:
-            return
         with self._connect() as connection:
             try:
                 result = connection.execution_options(stream_results=True, yield_per=1000).execute(statement)

@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from tasklog_cli.errors import SourceError
 from tasklog_cli.models import ColumnKind, Record
 from tasklog_cli.query import Query
+from tasklog_cli.selection import Selection, last_n
 from tasklog_cli.sources.base import (
     Notify,
-    Selection,
     record_key,
 )
 from tasklog_cli.sources.sql.connect import first_line
@@ -60,11 +60,12 @@ class SqlWatch:
             self._remember(record for record in recent if record.created <= self.mark)
 
     def backlog(self, count: int) -> list[Record]:
-        if self.mark is None:
+        if self.mark is None or count == 0:
             return []
         if self.key is not None:
             bounds = [self.key <= self.mark]
-            return list(self.source.select(self.query, Selection(last=count), self.fields, bounds=bounds))
+            selection = Selection(last=count)
+            return list(self.source.select_some(self.query, selection, self.fields, bounds=bounds))
         return self._read(high=self.mark, last=count)
 
     def poll(self) -> list[Record]:
@@ -93,7 +94,7 @@ class SqlWatch:
         if upper is None or (self.mark is not None and upper <= self.mark):
             return []
         bounds = [self.key <= upper] + ([self.key > self.mark] if self.mark is not None else [])
-        records = list(self.source.select(self.query, Selection(), self.fields, bounds=bounds))
+        records = list(self.source.select_some(self.query, Selection(), self.fields, bounds=bounds))
         self.mark = upper
         return records
 
@@ -121,14 +122,14 @@ class SqlWatch:
             if high is not None:
                 bounds.append(source._created <= source._bound_time(high))
             return list(
-                source.select(self.query, Selection(last=last, sort_created=True), None, bounds=bounds)
+                source.select_some(self.query, Selection(last=last, sort_created=True), None, bounds=bounds)
             )
         records = [
             record
-            for record in source.select(self.query, Selection(sort_created=True), None)
+            for record in source.select_some(self.query, Selection(sort_created=True), None)
             if (low is None or record.created >= low) and (high is None or record.created <= high)
         ]
-        return records[-last:] if last else records
+        return last_n(records, last)
 
     def _remember(self, records: Iterable[Record]) -> None:
         for record in records:
