@@ -1,5 +1,5 @@
 """Run tasklog as `python -m tasklog_cli`."""
 
-from tasklog_cli.cli import app
+from tasklog_cli.entry import main
 
-app(prog_name="tasklog")
+main()

@@ -1,28 +1,19 @@
 """The polling loop of `tail -f`; sleep is a parameter, so tests drive it without waiting."""
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from tasklog_cli.models import Record
 from tasklog_cli.sources.base import Watch
 
 
-def follow(
-    watch: Watch,
-    emit: Callable[[Record], None],
-    *,
-    interval: float,
-    sleep: Callable[[float], None] = time.sleep,
-    polls: int | None = None,
-) -> int:
-    """Emit each new matching record as it is written, polling every `interval` seconds, until
-    interrupted (or after `polls` polls); returns how many records were emitted."""
-    emitted = 0
+def poll_records(
+    watch: Watch, *, interval: float, sleep: Callable[[float], None] = time.sleep, polls: int | None = None
+) -> Iterator[Record]:
+    """Each new matching record as it is written, polling every `interval` seconds, for as long as it is
+    read (or for `polls` polls)."""
     done = 0
     while polls is None or done < polls:
-        for record in watch.poll():
-            emit(record)
-            emitted += 1
+        yield from watch.poll()
         done += 1
         sleep(interval)
-    return emitted

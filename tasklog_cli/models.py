@@ -17,6 +17,23 @@ class Action(StrEnum):
     CRASH = "crash"
 
 
+class Outcome(StrEnum):
+    """How a run ended (or that it has not): the one outcome vocabulary of every command and store."""
+
+    SUCCESS = "success"
+    FAIL = "fail"
+    TERMINATE = "terminate"
+    INACTION = "inaction"
+    CRASH = "crash"
+    RUNNING = "running"
+
+
+# The actions that finish a run, the outcomes that count against it, and every outcome in report order.
+FINISHES = frozenset({Outcome.SUCCESS, Outcome.FAIL, Outcome.TERMINATE, Outcome.INACTION})
+FAILURES = frozenset({Outcome.FAIL, Outcome.TERMINATE, Outcome.CRASH})
+OUTCOMES = tuple(Outcome)
+
+
 class ColumnKind(StrEnum):
     """How a column's stored values are read and compared."""
 

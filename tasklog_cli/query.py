@@ -11,9 +11,11 @@ from typing import Any, Literal
 
 from tasklog_cli.errors import UsageError
 from tasklog_cli.models import Action, Record
-from tasklog_cli.times import Zone, iso_utc, parse_time
+from tasklog_cli.times import Zone, attach_zone, iso_utc, parse_time
 
 Operator = Literal["=", "!=", "<", "<=", ">", ">=", "~"]
+# A time as the API takes it: the CLI's syntax, an aware (or, in the zone, naive) datetime, or epoch seconds.
+Moment = str | datetime | float
 GREP_FIELDS = ("message", "exc_text")
 GLOB_CHARS = frozenset("*?[")
 _CONDITION = re.compile(r"\s*([A-Za-z_][\w.]*)\s*(!=|<=|>=|=|<|>|~)(.*)", re.DOTALL)
@@ -47,7 +49,7 @@ class Query:
     """
 
     tasks: tuple[str, ...] = ()
-    actions: tuple[Action, ...] = ()
+    actions: tuple[str, ...] = ()
     run_ids: tuple[str, ...] = ()
     since: float | None = None
     until: float | None = None
@@ -102,13 +104,32 @@ def parse_level(name: str) -> int:
     return level
 
 
+def parse_moment(value: Moment, *, now: datetime, zone: Zone) -> float:
+    """Epoch seconds of a time given as text (the CLI's syntax), a datetime or a number."""
+    if isinstance(value, datetime):
+        return attach_zone(value, zone).timestamp()
+    if isinstance(value, int | float):
+        return float(value)
+    return parse_time(value, now=now, zone=zone)
+
+
+def parse_actions(actions: Iterable[str]) -> tuple[str, ...]:
+    """Actions as typed, checked: Rocketry's and fastapi-taskflow's `log` (exit 2 for anything else)."""
+    known = (*Action, "log")
+    chosen = tuple(dict.fromkeys(action.lower() for action in actions))
+    for action in chosen:
+        if action not in known:
+            raise UsageError(f"unknown action {action!r}: use {', '.join(known)}")
+    return chosen
+
+
 def build_query(
     *,
     tasks: Iterable[str] = (),
-    actions: Iterable[Action] = (),
+    actions: Iterable[str] = (),
     run_ids: Iterable[str] = (),
-    since: str | None = None,
-    until: str | None = None,
+    since: Moment | None = None,
+    until: Moment | None = None,
     grep: str | None = None,
     ignore_case: bool = False,
     where: Iterable[str] = (),
@@ -124,10 +145,10 @@ def build_query(
             raise UsageError(f"bad --grep regex {grep!r}: {exc}") from exc
     return Query(
         tasks=tuple(tasks),
-        actions=tuple(dict.fromkeys(actions)),
+        actions=parse_actions(actions),
         run_ids=tuple(run_ids),
-        since=None if since is None else parse_time(since, now=now, zone=zone),
-        until=None if until is None else parse_time(until, now=now, zone=zone),
+        since=None if since is None else parse_moment(since, now=now, zone=zone),
+        until=None if until is None else parse_moment(until, now=now, zone=zone),
         grep=grep,
         ignore_case=ignore_case,
         where=tuple(parse_condition(text, now=now, zone=zone) for text in where),

@@ -6,13 +6,10 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import timedelta
 from typing import Any, NamedTuple
 
-from tasklog_cli.models import Record
+from tasklog_cli.models import FAILURES, FINISHES, OUTCOMES, Outcome, Record
 from tasklog_cli.query import Query, compile_query
 
-FINISH_NAMES = frozenset({"success", "fail", "terminate", "inaction"})
-FAILURES = frozenset({"fail", "terminate", "crash"})
-RUNNING = "running"
-OUTCOMES = ("success", "fail", "terminate", "inaction", "crash", RUNNING)
+RUNNING = Outcome.RUNNING
 DEFAULT_RETRY_WINDOW = timedelta(minutes=10)
 
 
@@ -34,7 +31,7 @@ class Run(NamedTuple):
         """Seconds from start to finish: a stored duration wins; crashed and running runs have none."""
         if self.stored_duration is not None:
             return self.stored_duration
-        if self.start is None or self.end is None or self.outcome in ("crash", RUNNING):
+        if self.start is None or self.end is None or self.outcome in (Outcome.CRASH, RUNNING):
             return None
         return self.end - self.start
 
@@ -61,18 +58,18 @@ def pair_task(records: Iterable[Record], retry_window: timedelta = DEFAULT_RETRY
             retry = chain_outcome in FAILURES and created - chain_end <= window
             open_runs.append((record, chain_attempt + 1 if retry else 1))
             continue
-        if action in FINISH_NAMES:
+        if action in FINISHES:
             position = _matching_open_run(open_runs, run_id)
             if position is None:  # history cut off: a finish without its start
                 closed = [Run(task_name, run_id, None, created, action, 1, (record,))]
             else:
                 start, attempt = open_runs.pop(position)
                 closed = [Run(task_name, start[3], start[0], created, action, attempt, (start, record))]
-        elif action == "crash":
+        elif action == Outcome.CRASH:
             closed = [
-                Run(task_name, start[3], start[0], None, "crash", attempt, (start, record))
+                Run(task_name, start[3], start[0], None, Outcome.CRASH, attempt, (start, record))
                 for start, attempt in open_runs
-            ] or [Run(task_name, run_id, None, None, "crash", 1, (record,))]
+            ] or [Run(task_name, run_id, None, None, Outcome.CRASH, 1, (record,))]
             open_runs.clear()
         else:
             continue
@@ -124,20 +121,20 @@ def percentile(ordered: Sequence[float], fraction: float) -> float | None:
 
 def success_rate(outcomes: Iterable[str]) -> float | None:
     """success / (success + fail + terminate + crash); inaction and running count in neither."""
-    counted = [outcome for outcome in outcomes if outcome in ("success", *FAILURES)]
-    return sum(outcome == "success" for outcome in counted) / len(counted) if counted else None
+    counted = [outcome for outcome in outcomes if outcome in (Outcome.SUCCESS, *FAILURES)]
+    return sum(outcome == Outcome.SUCCESS for outcome in counted) / len(counted) if counted else None
 
 
 def runtime_stats(runs: Sequence[Run]) -> dict[str, Any]:
     """Counts by outcome, success rate and duration statistics of one group of runs."""
     durations = sorted(duration for run in runs if (duration := run.duration) is not None)
     outcomes = Counter(run.outcome for run in runs)
-    rated = outcomes["success"] + sum(outcomes[outcome] for outcome in FAILURES)
+    rated = outcomes[Outcome.SUCCESS] + sum(outcomes[outcome] for outcome in FAILURES)
     last = max(runs, key=_moment)
     stats: dict[str, Any] = {"runs": len(runs)}
     stats.update({outcome: outcomes[outcome] for outcome in OUTCOMES})
     stats.update(
-        success_rate=outcomes["success"] / rated if rated else None,
+        success_rate=outcomes[Outcome.SUCCESS] / rated if rated else None,
         min=durations[0] if durations else None,
         p50=percentile(durations, 0.5),
         p95=percentile(durations, 0.95),
@@ -150,13 +147,14 @@ def runtime_stats(runs: Sequence[Run]) -> dict[str, Any]:
 
 
 def streak(runs: Sequence[Run]) -> str:
-    """The latest finished outcome and how many runs in a row had it, e.g. `fail x3`."""
-    finished = [run for run in runs if run.outcome != RUNNING]
-    if not finished:
+    """The latest run's outcome and how many runs in a row had it, e.g. `fail x3` or `running x1`; runs
+    left running earlier in the history (killed, never closed) do not break a streak of finished runs."""
+    if not runs:
         return ""
-    latest = finished[-1].outcome
+    counted = runs if runs[-1].outcome == RUNNING else [run for run in runs if run.outcome != RUNNING]
+    latest = counted[-1].outcome
     count = 0
-    for run in reversed(finished):
+    for run in reversed(counted):
         if run.outcome != latest:
             break
         count += 1

@@ -308,7 +308,7 @@ def test_unreachable_server_hides_the_password() -> None:
         (["ls", "-g", "("], "regex"),
         (["ls", "-n", "-3"], "--last"),
         (["ls", "--fields", ","], "--fields"),
-        (["runs", "--outcome", "bogus"], "'bogus' is not one of"),
+        (["runs", "--outcome", "bogus"], "unknown outcome 'bogus'"),
         (["nope"], "nope"),
     ],
 )
@@ -385,4 +385,4 @@ def test_closed_pipe_ends_quietly() -> None:
 def test_no_command_prints_the_help_on_stderr_and_exits_2() -> None:
     result = run_cli(expect=2)
     assert result.stdout == ""
-    assert result.stderr.startswith("Usage: tasklog") and "Commands:" in result.stderr
+    assert result.stderr.startswith("Usage: tasklog") and "Runs commands:" in result.stderr

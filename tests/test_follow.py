@@ -27,7 +27,8 @@ from conftest import ROCKETRY
 from typer.testing import CliRunner
 
 from tasklog_cli import cli
-from tasklog_cli.follow import follow
+from tasklog_cli.environment import Environment
+from tasklog_cli.follow import poll_records
 from tasklog_cli.models import Action, Record
 from tasklog_cli.query import Query
 from tasklog_cli.sources import OpenOptions, csvfile, open_source
@@ -143,6 +144,15 @@ def sql_row(
 ) -> dict[str, Any]:
     return {"task_name": task, "action": action, "created": T0 + number if created is None else created,
             "run_id": f"r{number}"}  # fmt: skip
+
+
+def drive(watch: Watch, clock: "FakeClock", *, interval: float, polls: int | None = None) -> int:
+    """Run the follow loop on the fake clock, emitting each record; how many were emitted."""
+    emitted = 0
+    for record in poll_records(watch, interval=interval, sleep=clock.sleep, polls=polls):
+        clock.emit(record)
+        emitted += 1
+    return emitted
 
 
 class FakeClock:
@@ -426,7 +436,7 @@ def test_follow_loop_prints_each_record_once_within_one_interval(tmp_path: Path)
         lambda: append(path, csv_bytes(*(row(n) for n in range(6, 506)))),
         *(f"r{n}" for n in range(6, 506)),
     )
-    emitted = follow(watch, clock.emit, interval=0.25, sleep=clock.sleep, polls=12)
+    emitted = drive(watch, clock, interval=0.25, polls=12)
     assert emitted == len(clock.emitted) == 504
     assert ids(record for _, record in clock.emitted) == [f"r{n}" for n in range(2, 506)]
     assert clock.sleeps == [0.25] * 12
@@ -441,7 +451,7 @@ def test_follow_loop_lets_ctrl_c_through_after_the_records_it_had(tmp_path: Path
     clock.at(0.1, lambda: append(path, csv_bytes(row(2))), "r2")
     clock.interrupt_after = 3
     with pytest.raises(KeyboardInterrupt):
-        follow(watch, clock.emit, interval=0.5, sleep=clock.sleep)
+        drive(watch, clock, interval=0.5)
     assert ids(record for _, record in clock.emitted) == ["r2"]
 
 
@@ -451,15 +461,12 @@ def test_tail_follow_ends_with_exit_0_on_ctrl_c(tmp_path: Path, monkeypatch: pyt
     clock = FakeClock()
     clock.at(0.1, lambda: append(path, csv_bytes(row(4, exc=TRACEBACK))), "r4")
     clock.interrupt_after = 4
-
-    def fake_follow(watch: Watch, emit: Callable[[Record], None], *, interval: float) -> int:
-        return follow(watch, emit, interval=interval, sleep=clock.sleep)
-
-    monkeypatch.setattr(cli, "follow", fake_follow)
-    result = CliRunner().invoke(cli.app, ["tail", "-f", "-n", "2", "-r", str(path), "-o", "jsonl"])
-    assert result.exit_code == 0, result.output
-    assert [json.loads(line)["run_id"] for line in result.stdout.splitlines()] == ["r2", "r3", "r4"]
-    assert result.stderr == ""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    env = Environment(stdout, stderr, io.StringIO(), is_terminal=False, columns=None, sleep=clock.sleep)
+    code = cli.run(["tail", "-f", "-n", "2", "-r", str(path), "-o", "jsonl"], env)
+    assert code == 0, stderr.getvalue()
+    assert [json.loads(line)["run_id"] for line in stdout.getvalue().splitlines()] == ["r2", "r3", "r4"]
+    assert stderr.getvalue() == ""
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -691,7 +698,7 @@ def test_sql_lost_connection_says_so_once_backs_off_and_loses_nothing(tmp_path: 
     clock.at(0.35, break_file, "r2")
     clock.at(4.0, lambda: path.write_bytes(good[0]))
     clock.at(4.3, lambda: insert(connection, sql_row(3)), "r3")
-    follow(watch, clock.emit, interval=0.1, sleep=clock.sleep, polls=60)
+    drive(watch, clock, interval=0.1, polls=60)
     assert ids(record for _, record in clock.emitted) == ["r2", "r3"]
     lost = [note for note in notes if note.startswith("lost")]
     assert len(lost) == 1, notes

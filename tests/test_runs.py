@@ -345,14 +345,16 @@ def test_success_rate_counts_success_against_fail_terminate_crash_only() -> None
     assert success_rate(["success", "inaction"]) == 1.0
 
 
-def test_streak_is_the_latest_finished_outcome_and_its_run_length() -> None:
+def test_streak_is_the_latest_outcome_and_its_run_length() -> None:
     def runs_of(*outcomes: str) -> list[Run]:
         return [Run("t", None, float(i), float(i) + 1, outcome) for i, outcome in enumerate(outcomes)]
 
     assert streak(runs_of("success", "fail", "success", "fail", "fail", "fail")) == "fail x3"
     assert streak(runs_of("fail", "success")) == "success x1"
-    assert streak(runs_of("inaction", "inaction", "running")) == "inaction x2"
-    assert streak(runs_of("running")) == ""
+    assert streak(runs_of("inaction", "inaction", "running")) == "running x1"  # as last_outcome says
+    assert streak(runs_of("success", "running", "running")) == "running x2"
+    assert streak(runs_of("success", "running", "success")) == "success x2"  # a run never closed, earlier
+    assert streak(runs_of("running")) == "running x1"
     assert streak([]) == ""
 
 
@@ -768,7 +770,7 @@ def test_tasks_fields(small_log: str) -> None:
     rows = json.loads(run_cli("tasks", "-r", small_log, "-o", "json").stdout)
     assert rows == [
         {"task_name": "job", "runs": 4, "last_start": iso(T + 4000), "last_outcome": "running",
-         "last_duration": None, "success_rate": pytest.approx(2 / 3), "streak": "success x1"},
+         "last_duration": None, "success_rate": pytest.approx(2 / 3), "streak": "running x1"},
         {"task_name": "other", "runs": 2, "last_start": iso(T + 60), "last_outcome": "crash",
          "last_duration": None, "success_rate": 0.0, "streak": "crash x1"},
     ]  # fmt: skip
@@ -781,7 +783,9 @@ def test_tasks_on_the_fixture_agree_with_the_independent_pairing() -> None:
     for row in rows:
         # Every start is known in task_run.csv.
         runs = sorted(expected[row["task_name"]], key=lambda run: run.start or 0.0)
-        finished = [run.outcome for run in runs if run.outcome != "running"]
+        # The latest run's outcome; runs left running earlier do not break a streak of finished runs.
+        latest_running = runs[-1].outcome == "running"
+        finished = [run.outcome for run in runs if latest_running or run.outcome != "running"]
         count = next(
             (i for i, outcome in enumerate(reversed(finished)) if outcome != finished[-1]), len(finished)
         )

@@ -602,7 +602,7 @@ def test_committed_store_runs_as_its_readme_says(committed: Path) -> None:
 
 
 def test_committed_store_timelines_of_the_failed_tasks(committed: Path) -> None:
-    out = run_cli("timeline", "-r", str(committed), "-o", "plain", "send_report", "ping_partner").stdout
+    out = run_cli("timeline", "-r", str(committed), "-o", "plain", "ping_partner", "send_report").stdout
     assert [line.rstrip() for line in out.splitlines()] == [
         "ping_partner  1 of 1 runs",
         "  2026-11-21 20:28:32.453  fail           2.0s  attempt 3  run #1  id eaf378a3-7d0f-427f-a697-769a4b8c0f86",

@@ -1,0 +1,83 @@
+"""Help texts and examples of the CLI, kept apart from the code that declares the options."""
+
+from tasklog_cli.times import TIME_FORMATS_HELP
+
+APP = "Inspect the task logs that Rocketry and fastapi-taskflow write: filter, pair runs, render."
+
+OPTIONS = {
+    "repo": "Log store: a CSV/JSON/SQLite path, a SQLAlchemy URL, a config repo name, 'demo', '-' (stdin) "
+    "or package.module:attr [env: TASKLOG_REPO].",
+    "table": "SQL table to read.",
+    "utc": "Read naive times and show times in UTC.",
+    "strict": "Fail (exit 3) on a malformed row.",
+    "format": "table, plain, tsv, csv, json or jsonl [default: table on a terminal, else plain].",
+    "fields": "Columns to print, or 'all'.",
+    "color": "auto, always or never: colour in tables (NO_COLOR, FORCE_COLOR apply).",
+    "task": "Task name or glob (nightly_*); repeatable.",
+    "action": "run, success, fail, terminate, inaction, crash (or log); repeatable.",
+    "run_id": "Run id; repeatable.",
+    "since": f"From this time on: {TIME_FORMATS_HELP}.",
+    "until": "Before this time.",
+    "grep": "Regex searched in message and exc_text.",
+    "ignore_case": "Make --grep ignore case.",
+    "where": "Condition on any field, OP one of = != < <= > >= ~ (glob); repeatable (AND).",
+    "level": "Minimum levelname.",
+    "debug": "Show the traceback of an error.",
+    "version": "Show the version.",
+    "retry_window": "A run starting this soon after a failed run of its task is its retry (Rocketry) "
+    "[default: 10m; 0 turns it off].",
+    "last_runs": "Only the last N runs.",
+    "last_records": "Only the last N records.",
+    "tail_last": "How many records [default: 10].",
+    "head": "Only the first N records.",
+    "sort": "Order by created time (buffers).",
+    "follow": "Keep printing new records.",
+    "interval": "How often -f looks, in seconds [default: 0.5].",
+    "overlap": "How far back -f re-reads a SQL table that has no growing key, in seconds [default: 5].",
+    "wait": "Wait for a file that does not exist yet.",
+    "max_age": "Fail when no run succeeded within SPAN.",
+    "max_failures": "Fail on N failures in a row.",
+    "max_duration": "Fail when a run has been running, or the last one ran, longer than SPAN.",
+    "outcome": "success, fail, terminate, inaction, crash or running; repeatable.",
+    "running": "Only runs still running.",
+    "failed": "Only failed runs: fail, terminate, crash.",
+    "by": "Add a time bucket: hour or day.",
+    "tasks": "Task names or globs.",
+    "full": "Show whole tracebacks and messages.",
+}
+
+# Each command's help panel and one-line summary, in the order `tasklog --help` shows them.
+COMMANDS = {
+    "ls": ("Records", "The records that match, in store order."),
+    "tail": ("Records", "The last records; -f prints new ones as they come."),
+    "runs": ("Runs", "One row per run: start, end, duration, outcome."),
+    "runtimes": ("Runs", "Per task: outcomes, success rate, durations."),
+    "tasks": ("Runs", "One row per task: health at a glance."),
+    "timeline": ("Runs", "A task's runs with their records and retries."),
+    "check": ("Runs", "Health checks for cron: exit 1 on a problem."),
+    "info": ("Store", "What a store is: model, columns, size, tasks."),
+}
+# The order of option panels in a command's help.
+OPTION_PANELS = ("Arguments", "Filters", "Selection", "Source", "Output", "Options")
+
+EXAMPLES = {
+    "ls": [
+        "tasklog ls -r demo -t import_orders -a fail -n 5",
+        "tasklog ls -r logs.csv -S '1h ago' -g Timeout -o jsonl",
+    ],
+    "tail": ["tasklog tail -r demo -n 3", "tasklog tail -f -r sqlite:///app.db -a fail"],
+    "runs": ["tasklog runs -r demo --failed -n 10", "tasklog runs -r demo -S yesterday -o csv"],
+    "runtimes": ["tasklog runtimes -r demo", "tasklog runtimes -r demo --by day -o jsonl"],
+    "tasks": ["tasklog tasks -r demo", "tasklog tasks -r demo -t 'nightly_*' -o json"],
+    "timeline": ["tasklog timeline -r demo flaky_retry -n 3", "tasklog timeline -r demo 'fetch_*' --full"],
+    "check": [
+        "tasklog check -r demo --max-age 1d --max-failures 3",
+        "tasklog check -r app.db -t backup --max-duration 2h",
+    ],
+    "info": ["tasklog info -r demo", "tasklog info -r postgresql://host/db -o json"],
+}
+
+
+def examples(command: str) -> str:
+    """A command's examples as its help's epilog, one per line."""
+    return "Examples:\n\n\b\n" + "\n".join(f"  {line}" for line in EXAMPLES[command])

@@ -1,0 +1,120 @@
+"""The five machine formats, one class each: no Rich and no colour, one row at a time."""
+
+import csv
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from tasklog_cli.render.display import Display, OutputFormat, Row, Writer
+from tasklog_cli.render.text import machine_text, machine_value
+
+PLAIN_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+class MachineFormat(OutputFormat):
+    """Rows as lines of text: a header (maybe), one line per row, an ending (maybe)."""
+
+    header: ClassVar[bool] = False
+
+    def __init__(self, columns: Sequence[str], out: Writer, display: Display) -> None:
+        super().__init__(columns, out, display)
+        if self.header:
+            self.line(self.columns)
+
+    def line(self, values: Sequence[Any]) -> None:
+        """Write one row's values."""
+        self.out.write("\t".join(machine_text(value).translate(PLAIN_ESCAPES) for value in values) + "\n")
+
+    def write(self, row: Row) -> None:
+        """Write one row."""
+        self.line([row.get(name) for name in self.columns])
+        self.count += 1
+
+    @classmethod
+    def write_facts(cls, facts: Mapping[str, Any], out: Writer, display: Display) -> None:
+        """Key/value facts (as `info` reports them), one per line."""
+        stream = cls(["key", "value"], out, display)
+        for key, value in facts.items():
+            stream.line([key, flat_text(value)])
+
+
+class Plain(MachineFormat):
+    """Tab-separated, no header, with `\\t \\n \\r \\\\` escaped: one record per line."""
+
+    name = "plain"
+
+
+class Tsv(Plain):
+    """Plain with a header line."""
+
+    name = "tsv"
+    header = True
+
+
+class Csv(MachineFormat):
+    """Standard CSV with a header line."""
+
+    name = "csv"
+    header = True
+
+    def __init__(self, columns: Sequence[str], out: Writer, display: Display) -> None:
+        self.writer = csv.writer(out, lineterminator="\n")
+        super().__init__(columns, out, display)
+
+    def line(self, values: Sequence[Any]) -> None:
+        self.writer.writerow([machine_text(value) for value in values])
+
+
+class JsonLines(MachineFormat):
+    """One JSON object per line."""
+
+    name = "jsonl"
+    every_column = True
+
+    def write(self, row: Row) -> None:
+        self.out.write(json_text({name: row.get(name) for name in self.columns}) + "\n")
+        self.count += 1
+
+    @classmethod
+    def write_facts(cls, facts: Mapping[str, Any], out: Writer, display: Display) -> None:
+        out.write(json.dumps(facts, ensure_ascii=False, default=machine_value) + "\n")
+
+
+class Json(MachineFormat):
+    """One JSON array of objects."""
+
+    name = "json"
+    every_column = True
+
+    def __init__(self, columns: Sequence[str], out: Writer, display: Display) -> None:
+        super().__init__(columns, out, display)
+        out.write("[")
+
+    def write(self, row: Row) -> None:
+        self.out.write(
+            (",\n" if self.count else "\n") + json_text({name: row.get(name) for name in self.columns})
+        )
+        self.count += 1
+
+    def close(self) -> None:
+        self.out.write("\n]\n" if self.count else "]\n")
+
+    @classmethod
+    def write_facts(cls, facts: Mapping[str, Any], out: Writer, display: Display) -> None:
+        out.write(json.dumps(facts, ensure_ascii=False, default=machine_value, indent=2) + "\n")
+
+
+def json_text(row: Mapping[str, Any]) -> str:
+    """A row as one JSON object."""
+    return json.dumps(
+        {name: machine_value(value) for name, value in row.items()}, ensure_ascii=False, default=str
+    )
+
+
+def flat_text(value: Any) -> str:
+    """One line of text for a fact: lists joined, nested mappings as `key=value`."""
+    if isinstance(value, Mapping):
+        return ", ".join(f"{key}={flat_text(item)}" for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(flat_text(item) for item in value)
+    return machine_text(value)
