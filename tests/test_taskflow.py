@@ -28,7 +28,14 @@ import sqlalchemy as sa
 from conftest import DATA, assert_one_error_line, run_cli
 from fastapi_taskflow import RedisBackend, SnapshotBackend, SqliteBackend
 from fastapi_taskflow.backends import MySQLBackend, PostgresBackend
-from taskflow_app import FAST_RETRY_DELAY, REPORT_ERROR, REPORT_TOTALS, write_history, write_one_task
+from taskflow_app import (
+    FAST_RETRY_DELAY,
+    REPORT_ERROR,
+    REPORT_TOTALS,
+    write_history,
+    write_one_task,
+    write_requeued,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore:The 'reconnect' argument is deprecated:DeprecationWarning")
 
@@ -655,3 +662,59 @@ def test_redis_needs_the_redis_package(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "redis", None)  # as if it were not installed
     result = run_cli("ls", "-r", REDIS_URL, expect=3)
     assert_one_error_line(result, "pip install 'tasklog[redis]'")
+
+
+# -- a task interrupted in attempt 2 and run again from scratch after a restart (requeue_on_interrupt) --------
+
+REQUEUED = DATA / "taskflow" / "requeued.db"
+# Only the lines of the run after the restart, all of the final attempt: the store has no separator.
+REQUEUED_TIMELINE = [
+    "run",
+    "log        Reindexing shard 3 after the restart",
+    "log        Catalog reindexed",
+    "success",
+]
+
+
+def requeued_copy(folder: Path) -> Path:
+    path = folder / "requeued.db"
+    shutil.copyfile(REQUEUED, path)
+    return path
+
+
+def test_committed_requeued_store_shows_no_separator_it_does_not_have(tmp_path: Path) -> None:
+    path = requeued_copy(tmp_path)
+    (snapshot,) = sqlite_snapshots(path)()
+    assert (snapshot["status"], snapshot["retries_used"]) == ("success", 1)
+    assert [without_time(line) for line in json.loads(snapshot["logs_json"])] == [
+        "Reindexing shard 3 after the restart",
+        "Catalog reindexed",
+    ]
+    out = run_cli("timeline", "-r", str(path), "-o", "plain", "reindex_catalog").stdout
+    assert [line.rstrip() for line in out.splitlines()] == [
+        "reindex_catalog  1 of 1 runs",
+        "  2026-12-01 13:52:24.607  success         0ms  attempt 2  run #1  id dd50063d-80d9-4c88-b51f-2e1eed512d94",
+        "      13:52:24.607  run",
+        "      13:52:24.000  log        Reindexing shard 3 after the restart",
+        "      13:52:24.000  log        Catalog reindexed",
+        "      13:52:24.607  success",
+    ]
+    rows = jsonl(run_cli("timeline", "-r", str(path), "-o", "jsonl", "reindex_catalog").stdout)
+    assert [(row["action"], row["attempt"]) for row in rows] == [
+        ("run", 2), ("log", 2), ("log", 2), ("success", 2),
+    ]  # fmt: skip
+    (run,) = json.loads(run_cli("runs", "-r", str(path), "-o", "json").stdout)
+    assert (run["outcome"], run["attempt"], run["duration"]) == ("success", 2, 7.5e-05)
+
+
+def test_requeued_task_written_now_by_the_library_has_its_lines_in_the_final_attempt(tmp_path: Path) -> None:
+    path = tmp_path / "requeued.db"
+    write_requeued(lambda: SqliteBackend(str(path)))
+    gc.collect()
+    (snapshot,) = sqlite_snapshots(path)()
+    assert (snapshot["status"], snapshot["retries_used"]) == ("success", 1)
+    assert not any(line.startswith("--- Retry") for line in json.loads(snapshot["logs_json"]))
+    out = run_cli("timeline", "-r", str(path), "-o", "plain", "reindex_catalog").stdout
+    header, body = timeline_body(out, "reindex_catalog")
+    assert "success" in header and "attempt 2" in header
+    assert body == REQUEUED_TIMELINE

@@ -57,7 +57,7 @@ def read_snapshot(row: Mapping[str, Any]) -> Snapshot:
     duration = None if stored is None else float(stored)
     common = _task_fields(row)
     lines = [str(line) for line in json.loads(row["logs_json"])] if row.get("logs_json") else []
-    first_attempt = 1
+    first_attempt = _first_attempt(lines, retries + 1)
     records = (
         []
         if start is None
@@ -79,6 +79,13 @@ def read_snapshot(row: Mapping[str, Any]) -> Snapshot:
         task_name, task_id, start, finished, outcome.value, retries + 1, tuple(records), status, duration
     )
     return Snapshot(created, task_id, run)
+
+
+def _first_attempt(lines: list[str], final_attempt: int) -> int:
+    """The attempt of the lines before the first `--- Retry N ---`: the final one less the separators
+    (a task re-run from scratch after a restart keeps its `retries_used` but only the new run's lines)."""
+    separators = sum(1 for line in lines if _SEPARATOR.fullmatch(line))
+    return max(final_attempt - separators, 1)
 
 
 def _log_records(
