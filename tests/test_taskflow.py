@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,7 @@ from taskflow_app import (
 pytestmark = pytest.mark.filterwarnings("ignore:The 'reconnect' argument is deprecated:DeprecationWarning")
 
 FIXTURE = DATA / "taskflow" / "taskflow.db"
+FIXTURE_0_10 = DATA / "taskflow" / "taskflow-0.10.db"
 REDIS_URL = "redis://127.0.0.1:6379/0"
 MARIADB = "mysql+pymysql://root@127.0.0.1:3306"
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432"
@@ -157,6 +158,14 @@ def committed_store(folder: Path) -> Iterator[Store]:
 
 
 @contextmanager
+def committed_0_10_store(folder: Path) -> Iterator[Store]:
+    """A copy of the committed store fastapi-taskflow 0.10.0 wrote (log stamps without `Z`)."""
+    path = folder / "taskflow-0.10.db"
+    shutil.copyfile(FIXTURE_0_10, path)
+    yield Store(str(path), lambda: SqliteBackend(str(path)), sqlite_snapshots(path))
+
+
+@contextmanager
 def sqlite_store(folder: Path) -> Iterator[Store]:
     path = folder / "tasks.db"
     write_history(SqliteBackend(str(path)))
@@ -250,6 +259,7 @@ def postgres_store(folder: Path) -> Iterator[Store]:
 
 STORES: dict[str, Callable[[Path], AbstractContextManager[Store]]] = {
     "committed": committed_store,
+    "committed-0.10": committed_0_10_store,
     "sqlite": sqlite_store,
     "redis": redis_store,
     "mariadb": mariadb_store,
@@ -261,6 +271,7 @@ STORES: dict[str, Callable[[Path], AbstractContextManager[Store]]] = {
     scope="module",
     params=[
         "committed",
+        "committed-0.10",
         "sqlite",
         pytest.param("redis", marks=pytest.mark.services),
         pytest.param("mariadb", marks=pytest.mark.services),
@@ -285,7 +296,11 @@ def jsonl(stdout: str) -> list[dict[str, Any]]:
 
 
 def moment(text: str | None) -> datetime | None:
-    return None if not text else datetime.fromisoformat(text)
+    """A stored time (naive ones, written before 0.11, are UTC)."""
+    if not text:
+        return None
+    parsed = datetime.fromisoformat(str(text))
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def stored_duration(snapshot: dict[str, Any]) -> float | None:
@@ -319,6 +334,11 @@ def timeline_body(out: str, task_name: str) -> tuple[str, list[str]]:
 def without_time(line: str) -> str:
     """A logs_json entry without its `2026-11-21T19:06:47Z ` stamp (separators have none)."""
     return line if line.startswith("--- Retry") else line.split(" ", 1)[1]
+
+
+def line_time(line: str) -> datetime:
+    """The UTC time a logs_json entry is stamped with (`...Z` since 0.11, without the `Z` before)."""
+    return datetime.fromisoformat(line.split(" ", 1)[0].removesuffix("Z")).replace(tzinfo=UTC)
 
 
 # -- every store: what each command shows --------------------------------------------------------------------
@@ -465,6 +485,39 @@ def test_tail_prints_the_last_records_in_store_order(store: Store) -> None:
     ]
     last = max(store.snapshots(), key=lambda row: moment(row["created_at"]) or datetime.min)
     assert {record["run_id"] for record in records} == {str(last["task_id"])}
+
+
+def test_log_lines_are_dated_by_their_stamps_and_the_stamp_is_not_in_the_message(store: Store) -> None:
+    records = jsonl(run_cli("ls", "-r", store.spec, "-t", "send_report", "-o", "jsonl").stdout)
+    lines = [record for record in records if record["action"] == "log"]
+    stored = [line for line in json.loads(store.by_task("send_report")["logs_json"]) if "Retry" not in line]
+    assert len(lines) == len(stored) == 6
+    assert [moment(line["created"]) for line in lines] == [line_time(entry) for entry in stored]
+    assert [line["message"] for line in lines] == [without_time(entry) for entry in stored]
+    stamp = stored[0].split(" ", 1)[0]
+    run_cli("ls", "-r", store.spec, "-g", stamp, expect=1)  # the stamp is a time, not text of the line
+
+
+@pytest.mark.parametrize("fixture", [FIXTURE, FIXTURE_0_10], ids=["0.12.1", "0.10.0"])
+def test_since_selects_log_lines_by_their_own_time(fixture: Path, tmp_path: Path) -> None:
+    """The committed stores retry after 1 s then 2 s: the last attempt's lines are seconds after the start."""
+    path = tmp_path / fixture.name
+    shutil.copyfile(fixture, path)
+    (report,) = [row for row in sqlite_snapshots(path)() if row["func_name"] == "send_report"]
+    last = line_time(json.loads(report["logs_json"])[-1])
+    assert last - moment(report["start_time"]) > timedelta(seconds=2)  # type: ignore[operator]
+    since = jsonl(
+        run_cli("ls", "-r", str(path), "-t", "send_report", "-S", last.isoformat(), "-o", "jsonl").stdout
+    )
+    assert [(record["action"], record["attempt"]) for record in since] == [
+        ("log", 3),
+        ("log", 3),
+        ("fail", 3),
+    ]
+    before = jsonl(
+        run_cli("ls", "-r", str(path), "-g", "Rendering", "-U", last.isoformat(), "-o", "jsonl").stdout
+    )
+    assert [record["attempt"] for record in before] == [1, 2]
 
 
 # -- follow mode: a real tail -f process while the app writes one more task -----------------------------------

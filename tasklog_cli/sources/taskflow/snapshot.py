@@ -31,7 +31,8 @@ OUTCOME_OF_STATUS: Mapping[str, Action] = {
 }
 LOG_ACTION = "log"
 _SEPARATOR = re.compile(r"--- Retry (\d+) ---")
-_LOG_LINE = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) (.*)", re.DOTALL)
+# `task_log()` lines: `2026-11-21T19:06:47Z message` since 0.11, without the `Z` (also UTC) before.
+_LOG_LINE = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)Z? (.*)", re.DOTALL)
 
 
 class Snapshot(NamedTuple):
@@ -105,8 +106,8 @@ def _log_records(
 
 @lru_cache(maxsize=4096)
 def _line_epoch(stamp: str) -> float:
-    """Epoch seconds of a log line's `2026-11-21T19:06:47Z` (many lines share one second)."""
-    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
+    """Epoch seconds of a log line's `2026-11-21T19:06:47` (UTC; many lines share one second)."""
+    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC).timestamp()
 
 
 def _text(value: Any) -> str | None:
