@@ -13,6 +13,9 @@ in-process (httpx's ASGI transport), and shuts it down, so the backend holds wha
 
 `write_one_task(backend)` starts the app again on the same backend and runs one more `send_welcome`.
 
+`write_retried(backend, task_id)` starts the app again and retries a failed task through the dashboard API
+(`POST /tasks/{id}/retry`): the library deletes the original and stores the new task, with a new id.
+
 `write_requeued(new_backend, retry_delay)` runs `reindex_catalog` (`requeue_on_interrupt=True`): it fails its
 first attempt, is still running its second one at shutdown, and the restarted app runs it again from scratch,
 to a success. The library stores it with `retries_used = 1` and only the lines of the run after the restart.
@@ -223,6 +226,21 @@ async def drive_history(client: httpx.AsyncClient) -> None:
 async def drive_one(client: httpx.AsyncClient) -> None:
     """Run one more quick task to its end."""
     await wait_for(client, await post_job(client, "welcome", "late@example.com"), finished)
+
+
+def write_retried(backend: SnapshotBackend, task_id: str) -> str:
+    """Start the app again on an existing store, retry a failed task through the dashboard API and let the
+    new task finish; the new task's id."""
+    new_ids: list[str] = []
+
+    async def drive_retry(client: httpx.AsyncClient) -> None:
+        response = await client.post(f"/tasks/{task_id}/retry")
+        response.raise_for_status()
+        new_ids.append(str(response.json()["task_id"]))
+        await wait_for(client, new_ids[0], finished)
+
+    asyncio.run(run_app(backend, drive_retry, FAST_RETRY_DELAY))
+    return new_ids[0]
 
 
 def write_history(backend: SnapshotBackend, retry_delay: float = FAST_RETRY_DELAY) -> None:

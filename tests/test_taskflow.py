@@ -35,7 +35,11 @@ from taskflow_app import (
     write_history,
     write_one_task,
     write_requeued,
+    write_retried,
 )
+
+from tasklog_cli.query import Query
+from tasklog_cli.sources import OpenOptions, open_source
 
 pytestmark = pytest.mark.filterwarnings("ignore:The 'reconnect' argument is deprecated:DeprecationWarning")
 
@@ -554,6 +558,34 @@ def test_tail_follow_prints_a_task_stored_while_it_runs(kind: str, tmp_path: Pat
     assert len({fields[3] for fields in new}) == 1
     assert process.returncode == 0, stderr
     assert stderr == ""
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("redis", marks=pytest.mark.services)])
+def test_follow_sees_a_task_retried_through_the_api_that_replaces_the_original(
+    kind: str, tmp_path: Path
+) -> None:
+    """`POST /tasks/{id}/retry` deletes the original and stores the new task: the number of stored tasks
+    does not change, yet the new task's records are new."""
+    with STORES[kind](tmp_path) as made:
+        original = str(made.by_task("ping_partner")["task_id"])
+        source = open_source(made.spec, OpenOptions())
+        notes: list[str] = []
+        try:
+            watch = source.watch(Query(), None, notes.append)
+            before = len(made.snapshots())
+            assert watch.backlog(0) == []
+            new_id = write_retried(made.backend(), original)
+            stored = {str(row["task_id"]) for row in made.snapshots()}
+            assert (len(stored), original in stored, new_id in stored) == (before, False, True)
+            fresh = watch.poll()
+            assert [(record.task_name, record.action, record.run_id) for record in fresh] == [
+                ("ping_partner", "run", new_id),
+                ("ping_partner", "fail", new_id),
+            ]
+            assert watch.poll() == []
+        finally:
+            source.close()
+    assert notes == []
 
 
 # -- SQLite: detection, read-only, older stores ---------------------------------------------------------------
