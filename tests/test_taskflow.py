@@ -588,6 +588,33 @@ def test_follow_sees_a_task_retried_through_the_api_that_replaces_the_original(
     assert notes == []
 
 
+def test_follow_says_once_when_the_store_cannot_be_read_and_loses_nothing(tmp_path: Path) -> None:
+    with sqlite_store(tmp_path) as made:
+        source = open_source(made.spec, OpenOptions())
+        notes: list[str] = []
+        try:
+            watch = source.watch(Query(), None, notes.append)
+
+            def rename(old: str, new: str) -> None:
+                connection = sqlite3.connect(made.spec)
+                connection.execute(f"ALTER TABLE {old} RENAME TO {new}")
+                connection.commit()
+                connection.close()
+
+            rename("task_snapshots", "hidden_snapshots")
+            assert (watch.poll(), watch.poll()) == ([], [])
+            assert len(notes) == 1
+            assert "no such table: task_snapshots" in notes[0]
+            rename("hidden_snapshots", "task_snapshots")
+            write_one_task(made.backend())
+            gc.collect()
+            fresh = watch.poll()
+            assert [record.action for record in fresh] == ["run", "log", "log", "success"]
+            assert notes[1:] == [f"reading {made.spec} again"]
+        finally:
+            source.close()
+
+
 # -- SQLite: detection, read-only, older stores ---------------------------------------------------------------
 
 
