@@ -12,10 +12,18 @@ in-process (httpx's ASGI transport), and shuts it down, so the backend holds wha
 * `make_thumbnail` x2 in one request to a queue of `max_size=1`: one success, one rejected.
 
 `write_one_task(backend)` starts the app again on the same backend and runs one more `send_welcome`.
+
+`write_retried(backend, task_id)` starts the app again and retries a failed task through the dashboard API
+(`POST /tasks/{id}/retry`): the library deletes the original and stores the new task, with a new id.
+
+`write_requeued(new_backend, retry_delay)` runs `reindex_catalog` (`requeue_on_interrupt=True`): it fails its
+first attempt, is still running its second one at shutdown, and the restarted app runs it again from scratch,
+to a success. The library stores it with `retries_used = 1` and only the lines of the run after the restart.
 """
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 import httpx
@@ -128,6 +136,32 @@ def new_manager(backend: SnapshotBackend) -> TaskManager:
     )
 
 
+def build_requeue_app(manager: TaskManager, retry_delay: float, *, restarted: bool) -> FastAPI:
+    """An app with one task that is safe to run again from scratch, and the route that enqueues it."""
+
+    @manager.task(retries=1, delay=retry_delay, requeue_on_interrupt=True, persist=True)
+    async def reindex_catalog(shard: int) -> None:
+        context = get_task_context()
+        if not restarted:
+            if context is not None and context.attempt == 0:
+                task_log(f"Reindexing shard {shard}")
+                raise RuntimeError("catalog locked")
+            task_log(f"Reindexing shard {shard} again")
+            await asyncio.sleep(60)
+        task_log(f"Reindexing shard {shard} after the restart")
+        task_log("Catalog reindexed")
+
+    app = FastAPI()
+    TaskAdmin(app, manager)
+    tasks_dependency = Depends(manager.background_tasks)
+
+    @app.post("/reindex/{shard}")
+    def reindex(shard: int, tasks: ManagedBackgroundTasks = tasks_dependency) -> dict[str, str]:
+        return {"task_id": tasks.add_task(reindex_catalog, shard)}
+
+    return app
+
+
 async def wait_for(client: httpx.AsyncClient, task_id: str, done: Callable[[dict[str, Any]], bool]) -> None:
     """Poll the dashboard API until the task's state satisfies `done` (10 s at most)."""
     for _ in range(1000):
@@ -144,11 +178,14 @@ def finished(state: dict[str, Any]) -> bool:
 
 
 async def run_app(
-    backend: SnapshotBackend, drive: Callable[[httpx.AsyncClient], Awaitable[None]], retry_delay: float
+    backend: SnapshotBackend,
+    drive: Callable[[httpx.AsyncClient], Awaitable[None]],
+    retry_delay: float,
+    build: Callable[[TaskManager, float], FastAPI] = build_app,
 ) -> None:
     """Start the app's TaskManager, let `drive` send requests, then shut down as the app would."""
     manager = new_manager(backend)
-    app = build_app(manager, retry_delay)
+    app = build(manager, retry_delay)
     await manager.startup()
     try:
         transport = httpx.ASGITransport(app=app)
@@ -191,6 +228,21 @@ async def drive_one(client: httpx.AsyncClient) -> None:
     await wait_for(client, await post_job(client, "welcome", "late@example.com"), finished)
 
 
+def write_retried(backend: SnapshotBackend, task_id: str) -> str:
+    """Start the app again on an existing store, retry a failed task through the dashboard API and let the
+    new task finish; the new task's id."""
+    new_ids: list[str] = []
+
+    async def drive_retry(client: httpx.AsyncClient) -> None:
+        response = await client.post(f"/tasks/{task_id}/retry")
+        response.raise_for_status()
+        new_ids.append(str(response.json()["task_id"]))
+        await wait_for(client, new_ids[0], finished)
+
+    asyncio.run(run_app(backend, drive_retry, FAST_RETRY_DELAY))
+    return new_ids[0]
+
+
 def write_history(backend: SnapshotBackend, retry_delay: float = FAST_RETRY_DELAY) -> None:
     """Write the whole scenario into `backend` (a fresh store)."""
     asyncio.run(run_app(backend, drive_history, retry_delay))
@@ -199,3 +251,27 @@ def write_history(backend: SnapshotBackend, retry_delay: float = FAST_RETRY_DELA
 def write_one_task(backend: SnapshotBackend) -> None:
     """Start the app again on an existing store and run one more task."""
     asyncio.run(run_app(backend, drive_one, FAST_RETRY_DELAY))
+
+
+async def run_requeued(new_backend: Callable[[], SnapshotBackend], retry_delay: float) -> None:
+    """Interrupt `reindex_catalog` in its second attempt by a shutdown, then restart the app until the
+    re-run task has succeeded."""
+    task_ids: list[str] = []
+
+    async def interrupt(client: httpx.AsyncClient) -> None:
+        response = await client.post("/reindex/3")
+        response.raise_for_status()
+        task_ids.append(str(response.json()["task_id"]))
+        await wait_for(client, task_ids[0], lambda state: len(state["logs"]) == 3)
+
+    async def finish(client: httpx.AsyncClient) -> None:
+        await wait_for(client, task_ids[0], lambda state: state["status"] == "success")
+
+    first = partial(build_requeue_app, restarted=False)
+    await run_app(new_backend(), interrupt, retry_delay, first)
+    await run_app(new_backend(), finish, retry_delay, partial(build_requeue_app, restarted=True))
+
+
+def write_requeued(new_backend: Callable[[], SnapshotBackend], retry_delay: float = FAST_RETRY_DELAY) -> None:
+    """Write the interrupted and requeued task into a fresh store (`new_backend` opens it for each start)."""
+    asyncio.run(run_requeued(new_backend, retry_delay))

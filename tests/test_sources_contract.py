@@ -8,14 +8,24 @@ Red Bird MemoryRepo read through RedbirdSource. Every source must return
 (Python predicate, SQL WHERE, Red Bird filter_by) must agree.
 
 Nothing here hard-codes what the log holds: names, run ids, times and counts are read from it at test time.
+
+The last section is the contract every source kind keeps, fastapi-taskflow stores and PostgreSQL/MariaDB
+tables included: select with head/last/0, runs, the run history's order, and follow (backlog and a poll after
+the store's own writer appends).
 """
 
 import csv
+import gc
+import importlib
 import json
+import os
 import shutil
 import sqlite3
+import sys
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -555,3 +565,423 @@ def test_sql_window_on_created_stored_as_text(tmp_path: Path, edge: str) -> None
         assert Counter(keys(source.scan(query))) == expected
     finally:
         source.close()
+
+
+# --- the source contract: every kind, taskflow included, selects, pairs, orders and follows alike ---------
+#
+# Each kind below is a real store written by its real writer (Red Bird, sqlite3, SQLAlchemy, fastapi-taskflow)
+# that can also be appended to by that writer. Expectations come from the source's own full scan, so the
+# same contract holds for Rocketry logs and fastapi-taskflow stores; every list compared is checked non-empty.
+
+APPENDED_TASK = "contract_appended"
+SERVER_URLS = {
+    "postgresql": "postgresql+psycopg://postgres@127.0.0.1:5432/test",
+    "mariadb": "mysql+pymysql://root@127.0.0.1:3306/test",
+}
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@dataclass(frozen=True)
+class ContractStore:
+    """A store as `-r` names it, and how to append to it with its own writer (returns how many records)."""
+
+    spec: str
+    append: Callable[[], int]
+
+
+def skip_or_fail(reason: str) -> None:
+    """A server that is not there skips the test, unless TASKLOG_REQUIRE_SERVICES=1: then it fails."""
+    if os.environ.get("TASKLOG_REQUIRE_SERVICES") == "1":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def master_items() -> list[dict[str, Any]]:
+    """The master log as Red Bird's TaskRunRecord items, as dicts."""
+    redbird = load_redbird()
+    with MASTER.open(newline="", encoding="utf-8") as file:
+        header = next(csv.reader(file))
+    repo = redbird.repos.CSVFileRepo(filename=MASTER, fieldnames=header, model=TaskRunRecord)
+    return [item.dict() for item in repo.filter_by().all()]
+
+
+def appended_items() -> list[TaskRunRecord]:
+    """One more run of a task of its own, after everything in the master log: its `run` and `success`."""
+    last = max(float(item["created"]) for item in master_items())
+    start = datetime.fromtimestamp(last + 60)
+    common = {"task_name": APPENDED_TASK, "run_id": "contract-1", "start": start}
+    return [
+        TaskRunRecord(action="run", created=last + 60, message="appended: run", **common),
+        TaskRunRecord(action="success", created=last + 61, message="appended: success", **common),
+    ]
+
+
+@contextmanager
+def csv_store(folder: Path) -> Iterator[ContractStore]:
+    path = folder / "task_run.csv"
+    shutil.copyfile(MASTER, path)
+    with path.open(newline="", encoding="utf-8") as file:
+        header = next(csv.reader(file))
+    repo = load_redbird().repos.CSVFileRepo(filename=path, fieldnames=header, model=TaskRunRecord)
+
+    def append() -> int:
+        for item in appended_items():
+            repo.add(item)
+        return 2
+
+    yield ContractStore(str(path), append)
+
+
+@contextmanager
+def json_store(folder: Path) -> Iterator[ContractStore]:
+    path = folder / "memory.json"
+    path.write_text(json.dumps(master_items(), default=str), encoding="utf-8")
+
+    def append() -> int:
+        items = [*master_items(), *(item.dict() for item in appended_items())]
+        path.write_text(json.dumps(items, default=str), encoding="utf-8")
+        return 2
+
+    yield ContractStore(str(path), append)
+
+
+@contextmanager
+def jsonl_store(folder: Path) -> Iterator[ContractStore]:
+    path = folder / "memory.jsonl"
+    path.write_text("".join(json.dumps(item, default=str) + "\n" for item in master_items()), "utf-8")
+
+    def append() -> int:
+        with path.open("a", encoding="utf-8") as file:
+            file.writelines(json.dumps(item.dict(), default=str) + "\n" for item in appended_items())
+        return 2
+
+    yield ContractStore(str(path), append)
+
+
+@contextmanager
+def jsondir_store(folder: Path) -> Iterator[ContractStore]:
+    path = folder / "jsondir"
+    path.mkdir()
+    repo = load_redbird().repos.JSONDirectoryRepo(
+        path=path, id_field="id", model=IdentifiedTaskRunRecord, kwds_json_dump={"default": str}
+    )
+    items = master_items()
+    for index, item in enumerate(items, start=1):
+        repo.add(IdentifiedTaskRunRecord(id=f"{index:06d}", **item))
+
+    def append() -> int:
+        for index, item in enumerate(appended_items(), start=len(items) + 1):
+            repo.add(IdentifiedTaskRunRecord(id=f"{index:06d}", **item.dict()))
+        return 2
+
+    yield ContractStore(str(path), append)
+
+
+@contextmanager
+def sqlite_store(folder: Path) -> Iterator[ContractStore]:
+    path = folder / "task_run.db"
+    with MASTER.open(newline="", encoding="utf-8") as file:
+        reader = csv.DictReader(file)
+        header, rows = list(reader.fieldnames or ()), list(reader)
+    write_sqlite(path, header, rows)
+
+    def append() -> int:
+        appended = [item.dict() for item in appended_items()]
+        names = ", ".join(f'"{name}"' for name in header)
+        with sqlite3.connect(path) as connection:
+            connection.executemany(
+                f"INSERT INTO tasks ({names}) VALUES ({', '.join('?' for _ in header)})",
+                [
+                    tuple(None if item[name] is None else str(item[name]) for name in header)
+                    for item in appended
+                ],
+            )
+        connection.close()
+        return 2
+
+    yield ContractStore(str(path), append)
+
+
+@contextmanager
+def user_repo_store(folder: Path) -> Iterator[ContractStore]:
+    """A `package.module:attr` Red Bird MemoryRepo made by user code, appended to through the same object."""
+    module_name = f"contract_repo_{uuid.uuid4().hex[:8]}"
+    (folder / "items.json").write_text(json.dumps(master_items(), default=str), encoding="utf-8")
+    (folder / f"{module_name}.py").write_text(
+        "import json, pathlib\n"
+        "from tasklog_cli.sources.redbird import load_redbird\n"
+        "ITEMS = json.loads((pathlib.Path(__file__).parent / 'items.json').read_text(encoding='utf-8'))\n"
+        "repo = load_redbird().repos.MemoryRepo(collection=ITEMS, model=dict)\n",
+        encoding="utf-8",
+    )
+    sys.path.insert(0, str(folder))
+
+    def append() -> int:
+        repo = importlib.import_module(module_name).repo
+        for item in appended_items():
+            repo.add(json.loads(json.dumps(item.dict(), default=str)))
+        return 2
+
+    try:
+        yield ContractStore(f"{module_name}:repo", append)
+    finally:
+        sys.path.remove(str(folder))
+        sys.modules.pop(module_name, None)
+
+
+@contextmanager
+def server_store(dialect: str) -> Iterator[ContractStore]:
+    """A Rocketry table of its own on a real PostgreSQL or MariaDB server, dropped afterwards."""
+    url = SERVER_URLS[dialect]
+    engine = sa.create_engine(url, connect_args={"connect_timeout": 3})
+    try:
+        engine.connect().close()
+    except sa.exc.OperationalError as exc:
+        engine.dispose()
+        skip_or_fail(f"server at {url} unreachable: {str(exc.orig).splitlines()[0]}")
+    name = f"tasklog_contract_{uuid.uuid4().hex[:8]}"
+    text = sa.String(255) if dialect == "mariadb" else sa.Text()
+    table = sa.Table(
+        name,
+        sa.MetaData(),
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("task_name", text),
+        sa.Column("action", text),
+        sa.Column("created", sa.Double()),
+        sa.Column("message", sa.Text()),
+        sa.Column("run_id", text),
+    )
+    columns = ("task_name", "action", "created", "message", "run_id")
+    with engine.begin() as connection:
+        table.create(connection)
+        connection.execute(
+            table.insert(), [{name: item[name] for name in columns} for item in master_items()]
+        )
+
+    def append() -> int:
+        with engine.begin() as connection:
+            rows = [{name: getattr(item, name) for name in columns} for item in appended_items()]
+            connection.execute(table.insert(), rows)
+        return 2
+
+    try:
+        yield ContractStore(f"{url}#{name}", append)
+    finally:
+        with engine.begin() as connection:
+            table.drop(connection)
+        engine.dispose()
+
+
+@contextmanager
+def taskflow_sqlite_store(folder: Path) -> Iterator[ContractStore]:
+    """A fastapi-taskflow SQLite store the library writes now; an append is one more task (4 records)."""
+    from fastapi_taskflow import SqliteBackend
+    from taskflow_app import write_history, write_one_task
+
+    path = folder / "taskflow.db"
+    write_history(SqliteBackend(str(path)))
+    gc.collect()  # the backend's set-up connection, left to the collector, closes now
+
+    def append() -> int:
+        write_one_task(SqliteBackend(str(path)))
+        gc.collect()
+        return 4
+
+    yield ContractStore(str(path), append)
+
+
+@contextmanager
+def taskflow_redis_store(folder: Path) -> Iterator[ContractStore]:
+    """A fastapi-taskflow Redis store under a key prefix of its own, deleted afterwards."""
+    import redis
+    from fastapi_taskflow import RedisBackend
+    from taskflow_app import write_history, write_one_task
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        client.close()
+        skip_or_fail(f"no Redis server at {REDIS_URL}: {exc}")
+    prefix = f"tasklog-contract-{uuid.uuid4().hex[:8]}:snapshots"
+    write_history(RedisBackend(url=REDIS_URL, prefix=prefix))
+
+    def append() -> int:
+        write_one_task(RedisBackend(url=REDIS_URL, prefix=prefix))
+        return 4
+
+    try:
+        yield ContractStore(f"{REDIS_URL}?prefix={prefix}", append)
+    finally:
+        keys = list(client.scan_iter(match=f"{prefix}*"))
+        if keys:
+            client.delete(*keys)
+        client.close()
+
+
+CONTRACT_STORES: dict[str, Callable[[Path], AbstractContextManager[ContractStore]]] = {
+    "csv": csv_store,
+    "json": json_store,
+    "jsonl": jsonl_store,
+    "jsondir": jsondir_store,
+    "sqlite": sqlite_store,
+    "module:attr": user_repo_store,
+    "postgresql": lambda folder: server_store("postgresql"),
+    "mariadb": lambda folder: server_store("mariadb"),
+    "taskflow-sqlite": taskflow_sqlite_store,
+    "taskflow-redis": taskflow_redis_store,
+}
+SERVICE_KINDS = frozenset({"postgresql", "mariadb", "taskflow-redis"})
+CONTRACT_KINDS = [
+    pytest.param(name, marks=pytest.mark.services) if name in SERVICE_KINDS else name
+    for name in CONTRACT_STORES
+]
+
+
+CONTRACT_SOURCE_KINDS = {
+    "csv": "CSV file",
+    "json": "JSON dump",
+    "jsonl": "JSON dump",
+    "jsondir": "JSON directory",
+    "sqlite": "sqlite table",
+    "module:attr": "Red Bird repo",
+    "postgresql": "postgresql table",
+    "mariadb": "mysql table",
+    "taskflow-sqlite": "fastapi-taskflow (sqlite)",
+    "taskflow-redis": "fastapi-taskflow (redis)",
+}
+
+
+@dataclass(frozen=True)
+class KindStore:
+    """A store of one kind, and the name of that kind."""
+
+    kind: str
+    store: ContractStore
+
+
+@pytest.fixture(scope="module", params=CONTRACT_KINDS)
+def contract_store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[KindStore]:
+    """Every kind of store, read-only for the tests that take it."""
+    with CONTRACT_STORES[request.param](tmp_path_factory.mktemp("kind")) as made:
+        yield KindStore(request.param, made)
+
+
+@pytest.fixture
+def opened(contract_store: KindStore) -> Iterator[Source]:
+    source = open_source(contract_store.store.spec, OpenOptions())
+    try:
+        yield source
+    finally:
+        source.close()
+
+
+def test_contract_store_opens_as_its_kind(contract_store: KindStore, opened: Source) -> None:
+    assert opened.kind == CONTRACT_SOURCE_KINDS[contract_store.kind]
+
+
+def full_scan(source: Source) -> list[Record]:
+    """The store's every record in store order; a store of a handful of tasks at least."""
+    records = list(source.scan(Query()))
+    assert len({record.task_name for record in records}) >= 3, "the contract needs a store with content"
+    return records
+
+
+def busiest_task(records: list[Record]) -> str:
+    return Counter(record.task_name for record in records).most_common(1)[0][0]
+
+
+def test_contract_select_head_last_and_zero(opened: Source) -> None:
+    """`--head N`, `-n N`, `--sort created` and `-n 0` cut the store-order scan as Selection says."""
+    records = full_scan(opened)
+    by_created = sorted(records, key=lambda record: record.created)
+    for selection, expected in [
+        (Selection(head=3), records[:3]),
+        (Selection(last=3), records[-3:]),
+        (Selection(head=3, sort_created=True), by_created[:3]),
+        (Selection(last=3, sort_created=True), by_created[-3:]),
+        (Selection(last=len(records) + 10), records),
+    ]:
+        assert expected
+        assert keys(opened.select(Query(), selection)) == keys(expected), selection
+    for nothing in (Selection(head=0), Selection(last=0), Selection(last=0, sort_created=True)):
+        assert list(opened.select(Query(), nothing)) == []
+    task = busiest_task(records)
+    of_task = [record for record in records if record.task_name == task]
+    assert len(of_task) >= 2
+    assert keys(opened.select(Query(tasks=(task,)), Selection(last=2))) == keys(of_task[-2:])
+
+
+def test_contract_runs_hold_every_record_grouped_by_task_in_time_order(opened: Source) -> None:
+    """`runs` pairs the whole history: every record is in a run of its own task; runs are by task, then time."""
+    records = full_scan(opened)
+    runs = list(opened.runs(Query(), timedelta(minutes=10)))
+    assert runs
+    for run in runs:
+        assert run.records, run
+        assert {record.task_name for record in run.records} == {run.task_name}
+    assert set(keys(record for run in runs for record in run.records)) == set(keys(records))
+    order = [(run.task_name, run.moment) for run in runs]
+    assert order == sorted(order)
+    task = busiest_task(records)
+    of_task = list(opened.runs(Query(tasks=(task,)), timedelta(minutes=10)))
+    assert of_task
+    assert [run for run in runs if run.task_name == task] == of_task
+
+
+def test_contract_history_is_by_task_then_created_ties_in_store_order(opened: Source) -> None:
+    """The run history holds every record of the query's tasks, by task name, then created (a stable sort)."""
+    records = full_scan(opened)
+    expected = sorted(records, key=lambda record: (record.task_name, record.created))
+    assert keys(opened.history(Query())) == keys(expected)
+    task = busiest_task(records)
+    history = keys(opened.history(Query(tasks=(task,))))
+    assert history
+    assert history == [record_key for record_key in keys(expected) if record_key[0] == task]
+
+
+def test_contract_watch_backlog(opened: Source) -> None:
+    """A watch's backlog is the last N matching records; `backlog(0)` is empty."""
+    records = full_scan(opened)
+    notes: list[str] = []
+    watch = opened.watch(Query(), None, notes.append)
+    try:
+        assert watch.backlog(0) == []
+        assert keys(watch.backlog(3)) == keys(records[-3:])
+        assert keys(watch.backlog(len(records) + 10)) == keys(records)
+    finally:
+        watch.close()
+    task = busiest_task(records)
+    of_task = [record for record in records if record.task_name == task]
+    watch = opened.watch(Query(tasks=(task,)), None, notes.append)
+    try:
+        assert watch.backlog(0) == []
+        assert keys(watch.backlog(2)) == keys(of_task[-2:])
+    finally:
+        watch.close()
+    assert notes == []
+
+
+@pytest.mark.parametrize("kind", CONTRACT_KINDS)
+def test_contract_poll_after_an_append(kind: str, tmp_path: Path) -> None:
+    """After the store's own writer appends, one poll returns exactly the new records, the next none."""
+    with CONTRACT_STORES[kind](tmp_path) as made:
+        source = open_source(made.spec, OpenOptions())
+        notes: list[str] = []
+        try:
+            before = Counter(keys(full_scan(source)))
+            watch = source.watch(Query(), None, notes.append)
+            assert watch.poll() == []
+            added = made.append()
+            fresh = keys(watch.poll())
+            assert len(fresh) == added > 0
+            source.reload()
+            after = Counter(keys(source.scan(Query())))
+            assert Counter(fresh) == after - before
+            assert watch.poll() == []
+            watch.close()
+        finally:
+            source.close()
+    assert notes == []

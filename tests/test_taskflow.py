@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +28,23 @@ import sqlalchemy as sa
 from conftest import DATA, assert_one_error_line, run_cli
 from fastapi_taskflow import RedisBackend, SnapshotBackend, SqliteBackend
 from fastapi_taskflow.backends import MySQLBackend, PostgresBackend
-from taskflow_app import FAST_RETRY_DELAY, REPORT_ERROR, REPORT_TOTALS, write_history, write_one_task
+from taskflow_app import (
+    FAST_RETRY_DELAY,
+    REPORT_ERROR,
+    REPORT_TOTALS,
+    write_history,
+    write_one_task,
+    write_requeued,
+    write_retried,
+)
+
+from tasklog_cli.query import Query
+from tasklog_cli.sources import OpenOptions, open_source
 
 pytestmark = pytest.mark.filterwarnings("ignore:The 'reconnect' argument is deprecated:DeprecationWarning")
 
 FIXTURE = DATA / "taskflow" / "taskflow.db"
+FIXTURE_0_10 = DATA / "taskflow" / "taskflow-0.10.db"
 REDIS_URL = "redis://127.0.0.1:6379/0"
 MARIADB = "mysql+pymysql://root@127.0.0.1:3306"
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432"
@@ -150,6 +162,14 @@ def committed_store(folder: Path) -> Iterator[Store]:
 
 
 @contextmanager
+def committed_0_10_store(folder: Path) -> Iterator[Store]:
+    """A copy of the committed store fastapi-taskflow 0.10.0 wrote (log stamps without `Z`)."""
+    path = folder / "taskflow-0.10.db"
+    shutil.copyfile(FIXTURE_0_10, path)
+    yield Store(str(path), lambda: SqliteBackend(str(path)), sqlite_snapshots(path))
+
+
+@contextmanager
 def sqlite_store(folder: Path) -> Iterator[Store]:
     path = folder / "tasks.db"
     write_history(SqliteBackend(str(path)))
@@ -243,6 +263,7 @@ def postgres_store(folder: Path) -> Iterator[Store]:
 
 STORES: dict[str, Callable[[Path], AbstractContextManager[Store]]] = {
     "committed": committed_store,
+    "committed-0.10": committed_0_10_store,
     "sqlite": sqlite_store,
     "redis": redis_store,
     "mariadb": mariadb_store,
@@ -254,6 +275,7 @@ STORES: dict[str, Callable[[Path], AbstractContextManager[Store]]] = {
     scope="module",
     params=[
         "committed",
+        "committed-0.10",
         "sqlite",
         pytest.param("redis", marks=pytest.mark.services),
         pytest.param("mariadb", marks=pytest.mark.services),
@@ -278,7 +300,11 @@ def jsonl(stdout: str) -> list[dict[str, Any]]:
 
 
 def moment(text: str | None) -> datetime | None:
-    return None if not text else datetime.fromisoformat(text)
+    """A stored time (naive ones, written before 0.11, are UTC)."""
+    if not text:
+        return None
+    parsed = datetime.fromisoformat(str(text))
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def stored_duration(snapshot: dict[str, Any]) -> float | None:
@@ -312,6 +338,11 @@ def timeline_body(out: str, task_name: str) -> tuple[str, list[str]]:
 def without_time(line: str) -> str:
     """A logs_json entry without its `2026-11-21T19:06:47Z ` stamp (separators have none)."""
     return line if line.startswith("--- Retry") else line.split(" ", 1)[1]
+
+
+def line_time(line: str) -> datetime:
+    """The UTC time a logs_json entry is stamped with (`...Z` since 0.11, without the `Z` before)."""
+    return datetime.fromisoformat(line.split(" ", 1)[0].removesuffix("Z")).replace(tzinfo=UTC)
 
 
 # -- every store: what each command shows --------------------------------------------------------------------
@@ -460,6 +491,39 @@ def test_tail_prints_the_last_records_in_store_order(store: Store) -> None:
     assert {record["run_id"] for record in records} == {str(last["task_id"])}
 
 
+def test_log_lines_are_dated_by_their_stamps_and_the_stamp_is_not_in_the_message(store: Store) -> None:
+    records = jsonl(run_cli("ls", "-r", store.spec, "-t", "send_report", "-o", "jsonl").stdout)
+    lines = [record for record in records if record["action"] == "log"]
+    stored = [line for line in json.loads(store.by_task("send_report")["logs_json"]) if "Retry" not in line]
+    assert len(lines) == len(stored) == 6
+    assert [moment(line["created"]) for line in lines] == [line_time(entry) for entry in stored]
+    assert [line["message"] for line in lines] == [without_time(entry) for entry in stored]
+    stamp = stored[0].split(" ", 1)[0]
+    run_cli("ls", "-r", store.spec, "-g", stamp, expect=1)  # the stamp is a time, not text of the line
+
+
+@pytest.mark.parametrize("fixture", [FIXTURE, FIXTURE_0_10], ids=["0.12.1", "0.10.0"])
+def test_since_selects_log_lines_by_their_own_time(fixture: Path, tmp_path: Path) -> None:
+    """The committed stores retry after 1 s then 2 s: the last attempt's lines are seconds after the start."""
+    path = tmp_path / fixture.name
+    shutil.copyfile(fixture, path)
+    (report,) = [row for row in sqlite_snapshots(path)() if row["func_name"] == "send_report"]
+    last = line_time(json.loads(report["logs_json"])[-1])
+    assert last - moment(report["start_time"]) > timedelta(seconds=2)  # type: ignore[operator]
+    since = jsonl(
+        run_cli("ls", "-r", str(path), "-t", "send_report", "-S", last.isoformat(), "-o", "jsonl").stdout
+    )
+    assert [(record["action"], record["attempt"]) for record in since] == [
+        ("log", 3),
+        ("log", 3),
+        ("fail", 3),
+    ]
+    before = jsonl(
+        run_cli("ls", "-r", str(path), "-g", "Rendering", "-U", last.isoformat(), "-o", "jsonl").stdout
+    )
+    assert [record["attempt"] for record in before] == [1, 2]
+
+
 # -- follow mode: a real tail -f process while the app writes one more task -----------------------------------
 
 
@@ -494,6 +558,61 @@ def test_tail_follow_prints_a_task_stored_while_it_runs(kind: str, tmp_path: Pat
     assert len({fields[3] for fields in new}) == 1
     assert process.returncode == 0, stderr
     assert stderr == ""
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("redis", marks=pytest.mark.services)])
+def test_follow_sees_a_task_retried_through_the_api_that_replaces_the_original(
+    kind: str, tmp_path: Path
+) -> None:
+    """`POST /tasks/{id}/retry` deletes the original and stores the new task: the number of stored tasks
+    does not change, yet the new task's records are new."""
+    with STORES[kind](tmp_path) as made:
+        original = str(made.by_task("ping_partner")["task_id"])
+        source = open_source(made.spec, OpenOptions())
+        notes: list[str] = []
+        try:
+            watch = source.watch(Query(), None, notes.append)
+            before = len(made.snapshots())
+            assert watch.backlog(0) == []
+            new_id = write_retried(made.backend(), original)
+            stored = {str(row["task_id"]) for row in made.snapshots()}
+            assert (len(stored), original in stored, new_id in stored) == (before, False, True)
+            fresh = watch.poll()
+            assert [(record.task_name, record.action, record.run_id) for record in fresh] == [
+                ("ping_partner", "run", new_id),
+                ("ping_partner", "fail", new_id),
+            ]
+            assert watch.poll() == []
+        finally:
+            source.close()
+    assert notes == []
+
+
+def test_follow_says_once_when_the_store_cannot_be_read_and_loses_nothing(tmp_path: Path) -> None:
+    with sqlite_store(tmp_path) as made:
+        source = open_source(made.spec, OpenOptions())
+        notes: list[str] = []
+        try:
+            watch = source.watch(Query(), None, notes.append)
+
+            def rename(old: str, new: str) -> None:
+                connection = sqlite3.connect(made.spec)
+                connection.execute(f"ALTER TABLE {old} RENAME TO {new}")
+                connection.commit()
+                connection.close()
+
+            rename("task_snapshots", "hidden_snapshots")
+            assert (watch.poll(), watch.poll()) == ([], [])
+            assert len(notes) == 1
+            assert "no such table: task_snapshots" in notes[0]
+            rename("hidden_snapshots", "task_snapshots")
+            write_one_task(made.backend())
+            gc.collect()
+            fresh = watch.poll()
+            assert [record.action for record in fresh] == ["run", "log", "log", "success"]
+            assert notes[1:] == [f"reading {made.spec} again"]
+        finally:
+            source.close()
 
 
 # -- SQLite: detection, read-only, older stores ---------------------------------------------------------------
@@ -655,3 +774,59 @@ def test_redis_needs_the_redis_package(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "redis", None)  # as if it were not installed
     result = run_cli("ls", "-r", REDIS_URL, expect=3)
     assert_one_error_line(result, "pip install 'tasklog[redis]'")
+
+
+# -- a task interrupted in attempt 2 and run again from scratch after a restart (requeue_on_interrupt) --------
+
+REQUEUED = DATA / "taskflow" / "requeued.db"
+# Only the lines of the run after the restart, all of the final attempt: the store has no separator.
+REQUEUED_TIMELINE = [
+    "run",
+    "log        Reindexing shard 3 after the restart",
+    "log        Catalog reindexed",
+    "success",
+]
+
+
+def requeued_copy(folder: Path) -> Path:
+    path = folder / "requeued.db"
+    shutil.copyfile(REQUEUED, path)
+    return path
+
+
+def test_committed_requeued_store_shows_no_separator_it_does_not_have(tmp_path: Path) -> None:
+    path = requeued_copy(tmp_path)
+    (snapshot,) = sqlite_snapshots(path)()
+    assert (snapshot["status"], snapshot["retries_used"]) == ("success", 1)
+    assert [without_time(line) for line in json.loads(snapshot["logs_json"])] == [
+        "Reindexing shard 3 after the restart",
+        "Catalog reindexed",
+    ]
+    out = run_cli("timeline", "-r", str(path), "-o", "plain", "reindex_catalog").stdout
+    assert [line.rstrip() for line in out.splitlines()] == [
+        "reindex_catalog  1 of 1 runs",
+        "  2026-12-01 13:52:24.607  success         0ms  attempt 2  run #1  id dd50063d-80d9-4c88-b51f-2e1eed512d94",
+        "      13:52:24.607  run",
+        "      13:52:24.000  log        Reindexing shard 3 after the restart",
+        "      13:52:24.000  log        Catalog reindexed",
+        "      13:52:24.607  success",
+    ]
+    rows = jsonl(run_cli("timeline", "-r", str(path), "-o", "jsonl", "reindex_catalog").stdout)
+    assert [(row["action"], row["attempt"]) for row in rows] == [
+        ("run", 2), ("log", 2), ("log", 2), ("success", 2),
+    ]  # fmt: skip
+    (run,) = json.loads(run_cli("runs", "-r", str(path), "-o", "json").stdout)
+    assert (run["outcome"], run["attempt"], run["duration"]) == ("success", 2, 7.5e-05)
+
+
+def test_requeued_task_written_now_by_the_library_has_its_lines_in_the_final_attempt(tmp_path: Path) -> None:
+    path = tmp_path / "requeued.db"
+    write_requeued(lambda: SqliteBackend(str(path)))
+    gc.collect()
+    (snapshot,) = sqlite_snapshots(path)()
+    assert (snapshot["status"], snapshot["retries_used"]) == ("success", 1)
+    assert not any(line.startswith("--- Retry") for line in json.loads(snapshot["logs_json"]))
+    out = run_cli("timeline", "-r", str(path), "-o", "plain", "reindex_catalog").stdout
+    header, body = timeline_body(out, "reindex_catalog")
+    assert "success" in header and "attempt 2" in header
+    assert body == REQUEUED_TIMELINE

@@ -15,10 +15,9 @@ from tasklog_cli.sources.sql.connect import (
     sql_label,
     sqlite_url,
 )
-from tasklog_cli.sources.sql.snapshots import SqlSnapshots
 from tasklog_cli.sources.sql.table import SqlSource
 from tasklog_cli.sources.sql.watch import SqlWatch
-from tasklog_cli.sources.taskflow import TaskflowSource
+from tasklog_cli.sources.taskflow import open_table
 
 __all__ = ["SqlSource", "SqlWatch", "open_sql", "safe_url", "sqlite_url"]
 
@@ -41,7 +40,7 @@ def open_sql(url_text: str, options: OpenOptions) -> Source:
         chosen = wanted or pick_table(inspector, None, sql_label(url))  # a named table: checked as it is read
         opened = OpenOptions(zone=options.zone, strict=options.strict, table=chosen)
         if chosen == TASKFLOW_TABLE and is_taskflow_table(inspector, chosen):
-            return TaskflowSource(SqlSnapshots(engine, sql_label(url)), opened)
+            return open_table(engine, sql_label(url), opened)
         return SqlSource(url, opened, engine)
     except sa.exc.SQLAlchemyError as exc:
         engine.dispose()
