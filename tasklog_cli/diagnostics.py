@@ -13,6 +13,7 @@ class Diagnostics:
     def __init__(self, stderr: TextIO, *, debug: bool = False) -> None:
         self.stderr = stderr
         self.debug = debug
+        self.interrupted_said = False
 
     def line(self, text: str) -> None:
         """Write one line (newlines inside folded, so it stays one)."""
@@ -36,7 +37,9 @@ class Diagnostics:
 
     def interrupted(self) -> int:
         """Ctrl-C outside follow mode."""
-        self.line("interrupted")
+        if not self.interrupted_said:
+            self.line("interrupted")
+            self.interrupted_said = True
         return ExitCode.INTERRUPTED
 
     def guard(self, invoke: Callable[[], object], usage_errors: tuple[type[Exception], ...] = ()) -> int:

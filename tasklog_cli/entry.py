@@ -9,8 +9,9 @@ def main() -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         from tasklog_cli.cli import app
-    except KeyboardInterrupt:
+
+        app(prog_name="tasklog")
+    except KeyboardInterrupt:  # while loading, or while Typer builds the commands
         from tasklog_cli.diagnostics import Diagnostics
 
         sys.exit(Diagnostics(sys.stderr).interrupted())
-    app(prog_name="tasklog")

@@ -386,3 +386,28 @@ def test_no_command_prints_the_help_on_stderr_and_exits_2() -> None:
     result = run_cli(expect=2)
     assert result.stdout == ""
     assert result.stderr.startswith("Usage: tasklog") and "Runs commands:" in result.stderr
+
+
+def test_log_is_an_action_on_every_store_and_a_word_that_is_none_is_a_usage_error() -> None:
+    result = run_cli("ls", "-r", "demo", "-a", "log", expect=1)
+    assert result.stdout == ""
+    assert_one_error_line(run_cli("ls", "-r", "demo", "-a", "logs", expect=2), "unknown action 'logs'")
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.15, 0.3, 0.6, 1.0])
+def test_ctrl_c_at_any_moment_is_one_line_and_exit_130(tmp_path: Path, delay: float) -> None:
+    """From the first imports on: a FIFO nobody writes keeps `ls` waiting until the interrupt comes."""
+    import signal
+    import time
+
+    fifo = tmp_path / "log.fifo"
+    os.mkfifo(fifo)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tasklog_cli", "ls", "-r", str(fifo)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(delay)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130, stderr
+    assert stdout == "" and stderr == "tasklog: interrupted\n"

@@ -106,3 +106,33 @@ def test_check_exit_codes_and_lines() -> None:
     assert all("running for" in line for line in slow.stdout.splitlines()) and slow.stdout.count("\n") == 2
     assert_one_error_line(run_cli("check", "-r", CSV, expect=2), "--max-age")
     assert_one_error_line(run_cli("check", "-r", CSV, "--max-age", "soon", expect=2), "soon")
+
+
+def test_check_never_stays_green_on_nothing_to_check(tmp_path: Path) -> None:
+    """The scope is the tasks -t/--where select over the whole history; -S narrows the runs looked at."""
+    empty = tmp_path / "empty.csv"
+    empty.write_text("task_name,action,created\r\n", encoding="utf-8")
+    for args in (
+        ("-r", str(empty), "--max-age", "1h"),
+        ("-r", CSV, "-t", "nope*", "--max-failures", "1"),
+        ("-r", CSV, "-w", "task_name=nope", "--max-age", "1h"),
+    ):
+        result = run_cli("check", *args, "-o", "jsonl", expect=1)
+        assert [json.loads(line)["problem"] for line in result.stdout.splitlines()] == ["no task matched"], (
+            args
+        )
+    stale = run_cli(
+        "check", "-r", CSV, "-t", "succeeds", "-S", "1h", "--max-age", "1h", "-o", "jsonl", expect=1
+    )
+    assert [json.loads(line)["problem"] for line in stale.stdout.splitlines()] == ["no successful run"]
+    # A window that holds the task's runs: healthy again.
+    assert (
+        run_cli("check", "-r", CSV, "-t", "succeeds", "-S", "2000-01-01", "--max-failures", "1").stdout == ""
+    )
+
+
+def test_check_says_which_run_a_duration_problem_is_about() -> None:
+    slow = run_cli("check", "-r", CSV, "-t", "multilaunch_uuid", "--max-duration", "1m", expect=1)
+    lines = slow.stdout.splitlines()
+    assert len(lines) == len(set(lines)) == 2, lines  # two runs, told apart by their start and id
+    assert all("started " in line and ", id " in line for line in lines)

@@ -934,3 +934,31 @@ def test_tasks_golden() -> None:
 def test_timeline_golden() -> None:
     out = run_cli("timeline", "flaky_retry", "-r", str(TASK_RUN), "-o", "plain", env=FIXED_WIDTH).stdout
     assert_golden("timeline.plain", out)
+
+
+def test_timeline_machine_rows_carry_the_store_columns_as_ls_does() -> None:
+    rows = jsonl(
+        run_cli("timeline", "-r", str(TASK_RUN), "flaky_retry", "-o", "jsonl", "--fields", "all").stdout
+    )
+    listed = jsonl(run_cli("ls", "-r", str(TASK_RUN), "-t", "flaky_retry", "-o", "jsonl").stdout)
+    by_key = {(row["created"], row["action"]): row for row in listed}
+    assert len(rows) == len(listed) > 0
+    for row in rows:
+        record = {key: value for key, value in row.items() if key not in ("run", "attempt")}
+        assert record == by_key[(row["created"], row["action"])]
+    assert any(row["start"] is not None for row in rows) and any(row["exc_text"] for row in rows)
+
+
+def test_timeline_keeps_the_order_of_the_tasks_named() -> None:
+    def headings(*names: str) -> list[str]:
+        out = run_cli("timeline", "-r", str(TASK_RUN), *names, "-n", "1", "-o", "plain").stdout
+        return [line.split("  ")[0] for line in out.splitlines() if line and not line.startswith(" ")]
+
+    assert headings("timeout_thread", "flaky_retry") == ["timeout_thread", "flaky_retry"]
+    assert headings("flaky_retry", "timeout_thread") == ["flaky_retry", "timeout_thread"]
+    assert headings("timeout_*", "flaky_retry") == [
+        "timeout_async",
+        "timeout_process",
+        "timeout_thread",
+        "flaky_retry",
+    ]

@@ -86,15 +86,19 @@ class TasklogGroup(TyperGroup):
             usage_errors=(typer.TyperException,),
         )  # fmt: skip
         gc.enable()
+        if code == ExitCode.INTERRUPTED and not diagnostics.interrupted_said:
+            diagnostics.interrupted()  # Typer turns a Ctrl-C while it parses into a silent 130
         raise SystemExit(code)
 
     def invoke(self, ctx: "click.Context") -> Any:
-        """Run the command; a reader that closed the pipe (`| head`) ends it quietly."""
+        """Run the command; a reader that closed the pipe (`| head`) ends it quietly, Ctrl-C in one line."""
         try:
             return super().invoke(ctx)
         except BrokenPipeError:
             silence_stdout()
             return ExitCode.OK
+        except KeyboardInterrupt:  # Typer would turn it into a silent exit 130
+            return ctx.obj["diagnostics"].interrupted()
 
 
 def silence_stdout() -> None:
