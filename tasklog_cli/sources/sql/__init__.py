@@ -4,6 +4,7 @@ fastapi-taskflow snapshot tables, opened read-only."""
 import sqlalchemy as sa
 
 from tasklog_cli.errors import SourceError, TasklogError, UsageError
+from tasklog_cli.redact import redact_text
 from tasklog_cli.sources.base import OpenOptions, Source
 from tasklog_cli.sources.sql.connect import (
     TASKFLOW_TABLE,
@@ -30,7 +31,7 @@ def open_sql(url_text: str, options: OpenOptions) -> Source:
     try:
         url = sa.engine.make_url(url_text)
     except sa.exc.ArgumentError as exc:
-        raise UsageError(f"bad database URL: {exc}") from exc
+        raise UsageError(f"bad database URL: {redact_text(str(exc))}") from exc
     table = url.query.get("table")
     if table is not None:
         url = url.difference_update_query(["table"])
