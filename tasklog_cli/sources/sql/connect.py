@@ -72,6 +72,20 @@ def make_engine(url: URL) -> Engine:
     return engine
 
 
+def connect_once(engine: Engine, label: str) -> None:
+    """Connect (the pool keeps the connection): a URL option the driver chokes on (PyMySQL's unknown
+    `charset` is an AttributeError) is one `cannot connect` line, not an unexpected error."""
+    try:
+        engine.connect().close()
+    except sa.exc.SQLAlchemyError:
+        raise
+    except (TypeError, ValueError, AttributeError, LookupError, OSError) as exc:
+        raise SourceError(
+            f"cannot connect to {label}: the driver rejects the URL's options "
+            f"({type(exc).__name__}: {first_line(exc)})"
+        ) from exc
+
+
 def _mysql_read_only(connection: Any, _record: Any) -> None:
     """Every MySQL/MariaDB session tasklog opens refuses writes."""
     cursor = connection.cursor()
