@@ -22,8 +22,8 @@ def runtime_statistics(
     engine: Engine, shape: TableShape, query: Query, zone: Zone
 ) -> tuple[dict[str, dict[str, Any]], list[str]]:
     """Per-task statistics of the tasks whose history pairs by window functions (every record has a run
-    id, no crash rows, no run directly followed by another run of the same id), and the other tasks.
-    Task names, run ids and actions group and compare byte for byte, whatever their collation."""
+    id, no crash rows, no run directly followed by another run of the same id), and the other tasks;
+    names, run ids and actions group and compare byte for byte, whatever their collation."""
     columns = shape.table.c
     clauses, _ = where_clauses(shape, Query(tasks=query.tasks), zone)
     order = [columns.created, *shape.store_order]

@@ -48,11 +48,9 @@ class TableReader(Protocol):
 
 
 class SqlWatch:
-    """Follows a table from now on. SQLite (one writer): a high-water mark on the rowid or serial key,
-    which starts again lower when the highest key goes down. PostgreSQL/MySQL, where a smaller key can
-    commit after a larger one: the mark, plus the keys below it no row held yet, looked for again until
-    they appear or LATE_COMMIT_SECONDS pass. No key: `created` re-read with an overlap and de-duplicated
-    on every column. A lost connection is retried with backoff and loses nothing."""
+    """Follows a table from now on, by the way its keys grow: SQLite's one writer by a high-water mark,
+    PostgreSQL/MySQL's many writers by the mark and the keys still missing below it, a keyless table by
+    `created` re-read with an overlap; a lost connection is retried with backoff and loses nothing."""
 
     def __init__(
         self,
@@ -157,7 +155,7 @@ class SqlWatch:
             return []
         upper = new[-1] if new else self.mark
         floor = self.mark if self.mark is not None else max(0, new[0] - 1 - MAX_HOLES)
-        missing = list(_gaps([floor, *new])) if new else []
+        missing = _gaps([floor, *new]) if new else []
         wanted: list[sa.ColumnElement[bool]] = []
         if new:
             wanted.append(sa.and_(key > floor, key <= upper, key.not_in(missing) if missing else sa.true()))
@@ -215,7 +213,11 @@ class SqlWatch:
             self.seen[record_key(record)] = record.created
 
 
-def _gaps(keys: Sequence[int]) -> Iterator[int]:
-    """The integers missing between consecutive sorted keys (at most MAX_HOLES below each key)."""
-    for low, high in pairwise(keys):
-        yield from range(max(low + 1, high - MAX_HOLES), high)
+def _gaps(keys: Sequence[int]) -> list[int]:
+    """The integers missing between consecutive sorted keys: the highest MAX_HOLES of them, sorted."""
+    found: list[int] = []
+    for low, high in reversed(list(pairwise(keys))):
+        found.extend(range(high - 1, low, -1)[: MAX_HOLES - len(found)])
+        if len(found) >= MAX_HOLES:
+            break
+    return found[::-1]
