@@ -278,7 +278,7 @@ def test_follow_survives_a_dropped_postgresql_connection() -> None:
         )
     follower = subprocess.Popen(
         [sys.executable, "-m", "tasklog_cli", "tail", "-f", "--interval", "0.1", "-o", "jsonl", "--fields",
-         "task_name,created", "-r", f"{SERVERS['postgresql']}#{name}"],
+         "task_name,created", "-r", f"{SERVERS['postgresql']}?application_name={name}#{name}"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
@@ -287,8 +287,9 @@ def test_follow_survives_a_dropped_postgresql_connection() -> None:
             dropped = connection.execute(
                 sa.text(
                     "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE datname = 'test' AND pid <> pg_backend_pid() AND application_name NOT LIKE 'psql%'"
-                )
+                    "WHERE application_name = :name"  # only tasklog's: other tests share the server
+                ),
+                {"name": name},
             ).scalar()
             connection.execute(
                 table.insert(),

@@ -1,5 +1,6 @@
 """Connecting to SQL stores: URLs, drivers, read-only engines and sessions, and which table to read."""
 
+import copy
 import importlib.util
 import logging
 import sqlite3
@@ -137,13 +138,23 @@ def reflect_table(inspector: sa.Inspector, name: str, label: str) -> sa.Table:
         *(
             sa.Column(
                 column["name"],
-                column["type"],
+                _as_read(column["type"]),
                 primary_key=column["name"] in primary,
                 autoincrement=column.get("autoincrement", "auto"),
             )
             for column in columns
         ),
     )
+
+
+def _as_read(sql_type: sa.types.TypeEngine[Any]) -> sa.types.TypeEngine[Any]:
+    """A column type as tasklog reads it: floating-point columns as floats (MySQL's DOUBLE would come back
+    as Decimal, which costs time and misses the fast path of pairing)."""
+    if isinstance(sql_type, sa.Float) and sql_type.asdecimal:
+        as_float = copy.copy(sql_type)
+        as_float.asdecimal = False
+        return as_float
+    return sql_type
 
 
 def is_taskflow_table(inspector: sa.Inspector, name: str) -> bool:
