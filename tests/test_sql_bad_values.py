@@ -8,10 +8,13 @@ import sqlite3
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from conftest import assert_one_error_line, run_cli
+from test_services import SERVERS, reachable
 
 GOOD = [
     ("good", "run", 1795000000.0, "r1", "ok", None, None),
@@ -166,3 +169,55 @@ def test_tail_f_on_bad_rows_and_broken_files(hostile_db: Path, tmp_path: Path) -
     assert broken.returncode == 3 and broken.stdout == ""
     assert broken.stderr.splitlines() == [broken.stderr.strip()]
     assert broken.stderr.startswith("tasklog: error: cannot read")
+
+
+@pytest.mark.services
+def test_postgresql_nan_and_infinity_in_created() -> None:
+    """PostgreSQL's double precision holds NaN and ±Infinity: such a row costs itself, in the database's
+    own statistics too (the task is paired in Python instead)."""
+    engine = reachable(SERVERS["postgresql"])
+    name = f"tasklog_nan_{uuid.uuid4().hex[:8]}"
+    with engine.begin() as connection:
+        connection.execute(sa.text(
+            f"CREATE TABLE {name} (id SERIAL PRIMARY KEY, task_name TEXT, action TEXT, created DOUBLE PRECISION,"
+            " run_id TEXT)"
+        ))  # fmt: skip
+        connection.execute(
+            sa.text(f"INSERT INTO {name} (task_name, action, created, run_id) VALUES (:t, :a, :c, :r)"),
+            [
+                {"t": "t", "a": "run", "c": 10.0, "r": "1"},
+                {"t": "t", "a": "success", "c": 12.0, "r": "1"},
+                {"t": "t", "a": "run", "c": 20.0, "r": "2"},
+                {"t": "t", "a": "success", "c": float("inf"), "r": "2"},
+                {"t": "t", "a": "run", "c": float("nan"), "r": "3"},
+                {"t": "u", "a": "run", "c": float("-inf"), "r": "4"},
+            ],
+        )
+    spec = f"{SERVERS['postgresql']}#{name}"
+    try:
+        for command in COMMANDS:
+            if command[0] != "timeline":
+                result = run_cli(*command, "-r", spec, expect=1 if "-S" in command else 0)
+                assert "unexpected" not in result.stderr and "Traceback" not in result.stderr
+        runtimes = json.loads(run_cli("runtimes", "-r", spec, "-o", "json").stdout)
+        assert [(row["task_name"], row["runs"], row["success"], row["running"]) for row in runtimes] == [
+            ("t", 2, 1, 1)
+        ]
+        strict = run_cli("ls", "-r", spec, "--strict", expect=3)
+        assert_one_error_line(strict, "id 4: created is out of range: inf")
+        info = json.loads(run_cli("info", "-r", spec, "-o", "json").stdout)
+        assert info["last"] == "1970-01-01T00:00:20.000000+00:00"
+    finally:
+        with engine.begin() as connection:
+            connection.execute(sa.text(f"DROP TABLE {name}"))
+        engine.dispose()
+
+
+def test_the_last_n_are_the_last_n_good_rows(hostile_db: Path) -> None:
+    """The newest rows are all bad when every column is read: `-n 2` still finds the last two good ones
+    (a LIMIT the bad rows filled is read past)."""
+    last = json.loads(run_cli("ls", "-r", str(hostile_db), "-n", "2", "-o", "json").stdout)
+    assert [row["run_id"] for row in last] == ["r1", "r1"]
+    assert warning_count(run_cli("ls", "-r", str(hostile_db), "-n", "2", "-o", "json").stderr) == len(
+        BAD
+    ) + len(BAD_EXTRAS)

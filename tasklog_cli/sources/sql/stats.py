@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 
 from tasklog_cli.query import Query
 from tasklog_cli.sources.sql.connect import read_only_connection
+from tasklog_cli.sources.sql.rows import EPOCH_RANGE
 from tasklog_cli.sources.sql.shape import TableShape
 from tasklog_cli.sources.sql.where import where_clauses
 from tasklog_cli.times import Zone
@@ -56,6 +57,7 @@ def runtime_statistics(
         p.action.not_in(ALL_ACTIONS),
         p.action == "crash",
         sa.and_(starts, p.next_action == "run"),
+        sa.not_(p.created.between(*EPOCH_RANGE)),  # NaN, ±Infinity or past year 9999: rows Python skips
     )
     ending = sa.func.coalesce(sa.case((starts, p.next_action), else_=p.action), "")  # what ended the run
     code = sa.case(

@@ -91,7 +91,11 @@ class SqlSource(Source):
         statement = statement.order_by(*(column.desc() if descending else column for column in order))
         limit = selection.head if selection.head is not None else selection.last
         if exact and limit is not None:
-            statement = statement.limit(limit)
+            skipped_before = self.skipped
+            kept = list(self._stream(statement.limit(limit), query, wanted, limit))
+            if len(kept) == limit or self.skipped == skipped_before:
+                return reversed(kept) if descending else iter(kept)
+            self.skipped = skipped_before  # malformed rows took places in the LIMIT: read on without it
         records = self._stream(statement, query, wanted, limit)
         return reversed(list(records)) if descending else records
 
