@@ -105,6 +105,11 @@ class Repo:
         """How many malformed rows the reads so far have skipped."""
         return self.source.skipped
 
+    @property
+    def first_malformed(self) -> str | None:
+        """Why the first skipped row was skipped (its line or key, and what was wrong)."""
+        return self.source.first_malformed
+
     def query(self, filters: Filters, action: Names = ()) -> Query:
         """The Query that keyword filters (and actions, for records) mean, checked against this store."""
         where = _names(filters.get("where"))

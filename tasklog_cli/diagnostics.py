@@ -5,6 +5,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from tasklog_cli.errors import ExitCode, TasklogError
+from tasklog_cli.redact import redact_text
 
 
 class Diagnostics:
@@ -16,8 +17,8 @@ class Diagnostics:
         self.interrupted_said = False
 
     def line(self, text: str) -> None:
-        """Write one line (newlines inside folded, so it stays one)."""
-        self.stderr.write(f"tasklog: {' '.join(text.split())}\n")
+        """Write one line (newlines inside folded, so it stays one; secrets in URLs hidden)."""
+        self.stderr.write(f"tasklog: {' '.join(redact_text(text).split())}\n")
         self.stderr.flush()
 
     def note(self, message: str) -> None:
@@ -31,7 +32,7 @@ class Diagnostics:
     def error(self, message: str, code: ExitCode) -> int:
         """Report an error (and, under --debug, where it came from); return its exit code."""
         if self.debug:
-            traceback.print_exc(file=self.stderr)
+            self.stderr.write(redact_text(traceback.format_exc()))
         self.line(f"error: {message}")
         return code
 

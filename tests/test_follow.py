@@ -3,6 +3,7 @@ clock, and `tasklog tail -f` subprocesses against real writers (csv.writer, Red 
 sqlite3, a real Rocketry app killed and restarted) in separate processes."""
 
 import csv
+import dataclasses
 import io
 import json
 import os
@@ -557,7 +558,8 @@ def test_sql_autoincrement_primary_key_is_a_high_water_mark(tmp_path: Path) -> N
     source = open_source(str(path), OpenOptions())
     assert isinstance(source, SqlSource)
     _CLEANUPS.append(source.close)
-    source.table.c.id.autoincrement = True  # what reflection says on a server with an autoincrement key
+    # what reflection says on a server with an autoincrement key
+    source.shape = dataclasses.replace(source.shape, serial_key=source.table.c.id)
     notes: list[str] = []
     watch = SqlWatch(source, Query(), None, notes.append, overlap=5)
     assert ids(watch.backlog(5)) == ["r1"]
@@ -840,7 +842,7 @@ def test_sql_poll_reads_the_new_rows_not_the_table(
     make = keyed if ddl is TEXT_KEY_DDL else sql_row
     insert(connection, *(make(n, created=T0 + n / 1000) for n in range(5000)))  # 5 s of history
     watch, _ = sql_watch(path, overlap=1)
-    monkeypatch.setattr(sys.modules[SqlSource.__module__], "RowReader", CountingRowReader)
+    monkeypatch.setattr("tasklog_cli.sources.sql.rows.RowReader", CountingRowReader)
     assert watch.poll() == []
     insert(connection, *(make(n, created=T0 + 10) for n in range(5000, 5010)))
     CountingRowReader.converted = 0
@@ -958,7 +960,7 @@ def test_tail_n_on_sqlite_reads_n_rows(tmp_path: Path, monkeypatch: pytest.Monke
         connection,
         *(sql_row(n, NAMES[n % len(NAMES)], "fail" if n % 9 == 0 else "run") for n in range(20_000)),
     )
-    monkeypatch.setattr(sys.modules[SqlSource.__module__], "RowReader", CountingRowReader)
+    monkeypatch.setattr("tasklog_cli.sources.sql.rows.RowReader", CountingRowReader)
     CountingRowReader.converted = 0
     lines = invoke("tail", "-r", str(path), "-n", "10", "-a", "fail", "-o", "jsonl")[1]
     assert [json.loads(line)["run_id"] for line in lines] == [f"r{n}" for n in range(19_998 - 81, 20_000, 9)]

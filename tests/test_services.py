@@ -65,12 +65,12 @@ def declared_table(dialect: str, name: str, *, created_as_time: bool = False) ->
     )
 
 
-def load_with_redbird(engine: sa.Engine, name: str) -> None:
-    """What Red Bird's SQLRepo(if_missing="create") makes of Rocketry's TaskRunRecord, written by it."""
-    redbird = load_redbird()
-    import pydantic.v1 as pydantic  # Red Bird 0.7.1 models are pydantic v1 models
+def task_run_record() -> Any:
+    """rocketry.log.TaskRunRecord, field for field (Red Bird 0.7.1 models are pydantic v1 models)."""
+    load_redbird()
+    import pydantic.v1 as pydantic
 
-    class TaskRunRecord(pydantic.BaseModel):  # rocketry.log.TaskRunRecord, field for field
+    class TaskRunRecord(pydantic.BaseModel):
         task_name: str
         action: str
         created: float
@@ -81,17 +81,37 @@ def load_with_redbird(engine: sa.Engine, name: str) -> None:
         exc_text: str | None
         run_id: str | None
 
-    repo = redbird.repos.SQLRepo(
-        engine=engine, table=name, if_missing="create", model=TaskRunRecord, id_field="created"
+    return TaskRunRecord
+
+
+def load_with_redbird(engine: sa.Engine, name: str, *, id_field: str = "created") -> None:
+    """Rocketry's TaskRunRecords written by Red Bird's SQLRepo: into the table SQLRepo(if_missing="create")
+    makes (with SQLAlchemy 2: `created FLOAT PRIMARY KEY`), or into a declared one."""
+    model = task_run_record()
+    repo = load_redbird().repos.SQLRepo(
+        engine=engine, table=name, if_missing="create", model=model, id_field=id_field
     )
     for row in rocketry_rows():
-        repo.add(TaskRunRecord(**row))
+        repo.add(model(**row))
+
+
+# What README recommends: declare the table, with a key of its own (PostgreSQL, MySQL/MariaDB).
+DECLARED_FOR_REDBIRD = {
+    "postgresql": "CREATE TABLE {name} (id SERIAL PRIMARY KEY, task_name TEXT NOT NULL, action TEXT NOT NULL, "
+    'created DOUBLE PRECISION NOT NULL, start TIMESTAMP, "end" TIMESTAMP, runtime INTERVAL, '
+    "message TEXT, exc_text TEXT, run_id TEXT)",
+    "mysql": "CREATE TABLE {name} (id INTEGER AUTO_INCREMENT PRIMARY KEY, task_name VARCHAR(255) NOT NULL, "
+    "action VARCHAR(255) NOT NULL, created DOUBLE NOT NULL, start DATETIME(6), `end` DATETIME(6), "
+    "runtime TEXT, message TEXT, exc_text TEXT, run_id VARCHAR(255))",
+}
 
 
 VARIANTS = {
     "postgresql-redbird": ("postgresql", "redbird"),
+    "postgresql-redbird-declared": ("postgresql", "redbird_declared"),
     "postgresql-declared": ("postgresql", "declared"),
     "mysql-declared": ("mysql", "declared"),
+    "mysql-redbird-declared": ("mysql", "redbird_declared"),
     "mysql-created-datetime": ("mysql", "created_as_time"),
 }
 
@@ -119,6 +139,10 @@ def server_table(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
     name = f"tasklog_test_{uuid.uuid4().hex[:8]}"
     if shape == "redbird":
         load_with_redbird(engine, name)
+    elif shape == "redbird_declared":
+        with engine.begin() as connection:
+            connection.execute(sa.text(DECLARED_FOR_REDBIRD[dialect].format(name=name)))
+        load_with_redbird(engine, name, id_field="id")
     else:
         table = declared_table(dialect, name, created_as_time=shape == "created_as_time")
         rows = rocketry_rows()
@@ -254,7 +278,7 @@ def test_follow_survives_a_dropped_postgresql_connection() -> None:
         )
     follower = subprocess.Popen(
         [sys.executable, "-m", "tasklog_cli", "tail", "-f", "--interval", "0.1", "-o", "jsonl", "--fields",
-         "task_name,created", "-r", f"{SERVERS['postgresql']}#{name}"],
+         "task_name,created", "-r", f"{SERVERS['postgresql']}?application_name={name}#{name}"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
@@ -263,8 +287,9 @@ def test_follow_survives_a_dropped_postgresql_connection() -> None:
             dropped = connection.execute(
                 sa.text(
                     "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE datname = 'test' AND pid <> pg_backend_pid() AND application_name NOT LIKE 'psql%'"
-                )
+                    "WHERE application_name = :name"  # only tasklog's: other tests share the server
+                ),
+                {"name": name},
             ).scalar()
             connection.execute(
                 table.insert(),
@@ -281,3 +306,58 @@ def test_follow_survives_a_dropped_postgresql_connection() -> None:
     assert follower.returncode == 0, err
     assert [json.loads(line)["task_name"] for line in out.splitlines()] == ["a", "t0", "t1", "t2", "t3", "t4"]
     assert "Traceback" not in err
+
+
+# The table Red Bird 0.7.1's SQLRepo(if_missing="create", id_field="created") makes under SQLAlchemy 1.4 (what
+# Rocketry 2.5.1 installs): SQLAlchemy 1.4 renders the Float primary key as SERIAL, an integer.
+REDBIRD_ON_SQLALCHEMY_14 = (
+    "CREATE TABLE {name} (task_name VARCHAR NOT NULL, action VARCHAR NOT NULL, created SERIAL NOT NULL, "
+    'start TIMESTAMP WITHOUT TIME ZONE, "end" TIMESTAMP WITHOUT TIME ZONE, runtime INTERVAL, '
+    "message VARCHAR NOT NULL, exc_text VARCHAR, run_id VARCHAR, PRIMARY KEY (created))"
+)
+
+
+@pytest.mark.services
+def test_redbird_serial_created_loses_records_and_reads_what_is_there() -> None:
+    """Red Bird writing into that SERIAL `created` stores whole seconds, so a second record within a second
+    is refused; tasklog reads the table it leaves, follows it by `created` (not as a counter)."""
+    engine = reachable(SERVERS["postgresql"])
+    name = f"tasklog_serial_{uuid.uuid4().hex[:8]}"
+    with engine.begin() as connection:
+        connection.execute(sa.text(REDBIRD_ON_SQLALCHEMY_14.format(name=name)))
+    try:
+        model = task_run_record()
+        redbird = load_redbird()
+        repo = redbird.repos.SQLRepo(
+            engine=engine, table=name, if_missing="raise", model=model, id_field="created"
+        )
+        rows = rocketry_rows()
+        kept, refused = [], 0
+        for row in rows:
+            try:
+                repo.add(model(**row))
+                kept.append(row)
+            except redbird.exc.KeyFoundError:
+                repo.session.rollback()
+                refused += 1
+        assert refused and kept  # the claim README makes: records are lost
+        spec = f"{SERVERS['postgresql']}#{name}"
+        listed = machine("ls", "-r", spec, "--fields", "created,task_name,action")
+        assert [(row["task_name"], row["action"]) for row in listed] == [
+            (row["task_name"], row["action"]) for row in sorted(kept, key=lambda row: round(row["created"]))
+        ]
+        assert all(row["created"].endswith(".000000+00:00") for row in listed)  # whole seconds
+        info = json.loads(run_cli("info", "-r", spec, "-o", "json").stdout)
+        assert info["records"] == len(kept)
+        assert machine("runs", "-r", spec)
+        from tasklog_cli.sources import OpenOptions, open_source
+
+        source = open_source(spec, OpenOptions())
+        try:
+            assert source.shape.serial_key is None  # type: ignore[attr-defined]
+        finally:
+            source.close()
+    finally:
+        with engine.begin() as connection:
+            connection.execute(sa.text(f"DROP TABLE {name}"))
+        engine.dispose()

@@ -100,7 +100,8 @@ class Invocation:
             self.diagnostics.note(empty)
         if "repo" in self.__dict__ and self.repo.skipped:
             self.diagnostics.warning(
-                f"skipped {self.repo.skipped} malformed row(s) in {self.repo.label} (--strict fails on them)"
+                f"skipped {self.repo.skipped} malformed row(s) in {self.repo.label} "
+                f"(first: {self.repo.first_malformed}; --strict fails on them)"
             )
         return ExitCode.OK if count else ExitCode.NO_MATCH
 

@@ -4,9 +4,11 @@ fastapi-taskflow snapshot tables, opened read-only."""
 import sqlalchemy as sa
 
 from tasklog_cli.errors import SourceError, TasklogError, UsageError
+from tasklog_cli.redact import redact_text
 from tasklog_cli.sources.base import OpenOptions, Source
 from tasklog_cli.sources.sql.connect import (
     TASKFLOW_TABLE,
+    connect_once,
     first_line,
     is_taskflow_table,
     make_engine,
@@ -28,14 +30,15 @@ def open_sql(url_text: str, options: OpenOptions) -> Source:
     url_text, _, fragment = url_text.partition("#")
     try:
         url = sa.engine.make_url(url_text)
-    except sa.exc.ArgumentError as exc:
-        raise UsageError(f"bad database URL: {exc}") from exc
+    except (sa.exc.ArgumentError, ValueError) as exc:
+        raise UsageError(f"bad database URL: {redact_text(str(exc))}") from exc
     table = url.query.get("table")
     if table is not None:
         url = url.difference_update_query(["table"])
     wanted = options.table or (table if isinstance(table, str) else None) or fragment or None
     engine = make_engine(url)
     try:
+        connect_once(engine, sql_label(url))
         inspector = sa.inspect(engine)
         chosen = wanted or pick_table(inspector, None, sql_label(url))  # a named table: checked as it is read
         opened = OpenOptions(zone=options.zone, strict=options.strict, table=chosen)

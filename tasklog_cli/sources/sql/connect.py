@@ -1,7 +1,10 @@
 """Connecting to SQL stores: URLs, drivers, read-only engines and sessions, and which table to read."""
 
+import copy
 import importlib.util
+import logging
 import sqlite3
+import warnings
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -10,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine
 
 from tasklog_cli.errors import SourceError, UsageError
+from tasklog_cli.redact import redact_text, redact_url
 
 PREFERRED_TABLES = ("tasks", "logs")
 
@@ -18,6 +22,12 @@ TASKFLOW_TABLE = "task_snapshots"
 _TASKFLOW_COLUMNS = frozenset({"task_id", "func_name", "status", "created_at", "start_time", "end_time"})
 
 CONNECT_TIMEOUT_SECONDS = 5
+
+# SQLAlchemy logs what it swallows (a failed rollback on a dropped connection, with its traceback): that
+# never reaches stderr, where Python's last-resort handler would print it; the error that matters is raised.
+logging.getLogger("sqlalchemy").addHandler(logging.NullHandler())
+# PyMySQL warns when a streamed result is left unread (`-n`, `| head`, an error mid-table): that is intended.
+warnings.filterwarnings("ignore", message="Previous unbuffered result", category=UserWarning)
 
 # For a bare postgresql:// or mysql:// URL: the drivers tried, in order (SQLAlchemy's dialect name, module),
 # and the extra that installs the first.
@@ -28,8 +38,8 @@ _DRIVERS = {
 
 
 def safe_url(url: URL) -> str:
-    """The URL as it may be printed: password hidden."""
-    return url.render_as_string(hide_password=True)
+    """The URL as it may be printed: password and secret query parameters hidden."""
+    return redact_url(url.render_as_string(hide_password=False))
 
 
 def make_engine(url: URL) -> Engine:
@@ -57,10 +67,24 @@ def make_engine(url: URL) -> Engine:
             f"no driver for {backend} ({exc.name} is not installed): pip install 'tasklog[{extra}]'"
         ) from exc
     except sa.exc.ArgumentError as exc:
-        raise SourceError(f"cannot use URL {safe_url(url)}: {exc}") from exc
+        raise SourceError(f"cannot use URL {safe_url(url)}: {redact_text(str(exc))}") from exc
     if backend == "mysql":
         sa.event.listen(engine, "connect", _mysql_read_only)
     return engine
+
+
+def connect_once(engine: Engine, label: str) -> None:
+    """Connect (the pool keeps the connection): a URL option the driver chokes on (PyMySQL's unknown
+    `charset` is an AttributeError) is one `cannot connect` line, not an unexpected error."""
+    try:
+        engine.connect().close()
+    except sa.exc.SQLAlchemyError:
+        raise
+    except (TypeError, ValueError, AttributeError, LookupError, OSError) as exc:
+        raise SourceError(
+            f"cannot connect to {label}: the driver rejects the URL's options "
+            f"({type(exc).__name__}: {first_line(exc)})"
+        ) from exc
 
 
 def _mysql_read_only(connection: Any, _record: Any) -> None:
@@ -114,13 +138,23 @@ def reflect_table(inspector: sa.Inspector, name: str, label: str) -> sa.Table:
         *(
             sa.Column(
                 column["name"],
-                column["type"],
+                _as_read(column["type"]),
                 primary_key=column["name"] in primary,
                 autoincrement=column.get("autoincrement", "auto"),
             )
             for column in columns
         ),
     )
+
+
+def _as_read(sql_type: sa.types.TypeEngine[Any]) -> sa.types.TypeEngine[Any]:
+    """A column type as tasklog reads it: floating-point columns as floats (MySQL's DOUBLE would come back
+    as Decimal, which costs time and misses the fast path of pairing)."""
+    if isinstance(sql_type, sa.Float) and sql_type.asdecimal:
+        as_float = copy.copy(sql_type)
+        as_float.asdecimal = False
+        return as_float
+    return sql_type
 
 
 def is_taskflow_table(inspector: sa.Inspector, name: str) -> bool:
@@ -148,6 +182,7 @@ def sqlite_url(path: Path) -> str:
 
 
 def first_line(exc: BaseException) -> str:
-    """A driver error's first line (never the URL, so never a password)."""
+    """A driver error's first line, any URL or password in it hidden."""
     original = getattr(exc, "orig", None) or exc
-    return str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
+    text = str(original).strip()
+    return redact_text(text.splitlines()[0]) if text else type(original).__name__

@@ -1,34 +1,43 @@
 """Runtime statistics computed inside PostgreSQL: pairing by window functions where the rules allow it,
 so `runtimes` on a large table moves little more than the answer."""
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Engine
 
 from tasklog_cli.query import Query
 from tasklog_cli.sources.sql.connect import read_only_connection
-
-if TYPE_CHECKING:
-    from tasklog_cli.sources.sql.table import SqlSource
+from tasklog_cli.sources.sql.rows import EPOCH_RANGE
+from tasklog_cli.sources.sql.shape import TableShape
+from tasklog_cli.sources.sql.where import where_clauses
+from tasklog_cli.times import Zone
 
 FINISH_ACTIONS = ("success", "fail", "terminate", "inaction")
 ALL_ACTIONS = ("run", *FINISH_ACTIONS, "crash")
 OUTCOMES = (*FINISH_ACTIONS, "running")  # a regular history has no crash
 
 
-def runtime_statistics(source: "SqlSource", query: Query) -> tuple[dict[str, dict[str, Any]], list[str]]:
+def runtime_statistics(
+    engine: Engine, shape: TableShape, query: Query, zone: Zone
+) -> tuple[dict[str, dict[str, Any]], list[str]]:
     """Per-task statistics of the tasks whose history pairs by window functions (every record has a run
-    id, no crash rows, no run directly followed by another run of the same id), and the other tasks."""
-    columns = source.table.c
-    clauses, _ = source.where_clauses(Query(tasks=query.tasks))
-    order = [columns.created, *source.store_order()]
-    partition = [columns.task_name, columns.run_id]
+    id, no crash rows, no run directly followed by another run of the same id), and the other tasks;
+    names, run ids and actions group and compare byte for byte, whatever their collation."""
+    columns = shape.table.c
+    clauses, _ = where_clauses(shape, Query(tasks=query.tasks), zone)
+    order = [columns.created, *shape.store_order]
+    task, run_id, action = (
+        shape.exact(columns[name]) if shape.is_text(name) else columns[name]
+        for name in ("task_name", "run_id", "action")
+    )
+    partition = [task, run_id]
     paired = sa.select(
-        columns.task_name.label("task"), columns.run_id.label("rid"), columns.action, columns.created,
-        sa.func.lag(columns.action).over(partition_by=partition, order_by=order).label("prev_action"),
+        task.label("task"), run_id.label("rid"), action.label("action"), columns.created,
+        sa.func.lag(action).over(partition_by=partition, order_by=order).label("prev_action"),
         sa.func.lag(columns.created).over(partition_by=partition, order_by=order).label("prev_created"),
-        sa.func.lead(columns.action).over(partition_by=partition, order_by=order).label("next_action"),
+        sa.func.lead(action).over(partition_by=partition, order_by=order).label("next_action"),
     ).where(*clauses).subquery("paired")  # fmt: skip
     p = paired.c
     finish = p.action.in_(FINISH_ACTIONS)
@@ -48,6 +57,7 @@ def runtime_statistics(source: "SqlSource", query: Query) -> tuple[dict[str, dic
         p.action.not_in(ALL_ACTIONS),
         p.action == "crash",
         sa.and_(starts, p.next_action == "run"),
+        sa.not_(p.created.between(*EPOCH_RANGE)),  # NaN, ±Infinity or past year 9999: rows Python skips
     )
     ending = sa.func.coalesce(sa.case((starts, p.next_action), else_=p.action), "")  # what ended the run
     code = sa.case(
@@ -81,7 +91,7 @@ def runtime_statistics(source: "SqlSource", query: Query) -> tuple[dict[str, dic
         sa.func.percentile_cont(0.95).within_group(r.duration).label("p95"),
         sa.func.max(r.latest).filter(r.outcome.is_not(None)).label("latest"),
     ).group_by(r.task)  # fmt: skip
-    with read_only_connection(source.engine) as connection:
+    with read_only_connection(engine) as connection:
         rows = [dict(row._mapping) for row in connection.execute(statistics)]
     stats = {}
     irregular = []

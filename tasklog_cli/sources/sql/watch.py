@@ -1,34 +1,60 @@
-"""Following a SQL table for `tail -f`."""
+"""Following a SQL table for `tail -f`: by a key that grows, else by `created` re-read with an overlap."""
 
 import time
-from collections.abc import Callable, Collection, Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from itertools import pairwise
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
 from tasklog_cli.errors import SourceError
-from tasklog_cli.models import ColumnKind, Record
+from tasklog_cli.models import Record
 from tasklog_cli.query import Query
 from tasklog_cli.selection import Selection, last_n
-from tasklog_cli.sources.base import (
-    Notify,
-    record_key,
-)
+from tasklog_cli.sources.base import Notify, OpenOptions, record_key
 from tasklog_cli.sources.sql.connect import first_line
+from tasklog_cli.sources.sql.shape import TableShape
 from tasklog_cli.values import to_epoch
 
-if TYPE_CHECKING:
-    from tasklog_cli.sources.sql.table import SqlSource
+# A key below the high-water mark that no committed row holds yet (a "hole") is looked for again at each
+# poll for this long, then taken for a rolled-back insert; at most MAX_HOLES, the highest, are kept.
+LATE_COMMIT_SECONDS = 300.0
+MAX_HOLES = 1000
+# New keys read per poll (a burst is caught up over a few polls, in bounded memory).
+KEY_BATCH = 5000
+
+
+class TableReader(Protocol):
+    """What a watch reads a table through (SqlSource is one)."""
+
+    label: str
+    options: OpenOptions
+    shape: TableShape
+
+    def select_some(
+        self,
+        query: Query,
+        selection: Selection,
+        fields: Collection[str] | None = None,
+        *,
+        bounds: Sequence[sa.ColumnElement[bool]] = (),
+    ) -> Iterator[Record]: ...
+
+    def scalar(self, statement: sa.Select[Any]) -> Any: ...
+
+    def values(self, statement: sa.Select[Any]) -> list[Any]: ...
+
+    def bound_time(self, epoch: float) -> Any: ...
 
 
 class SqlWatch:
-    """Follows a table by a high-water mark: a monotonic key where there is one, else `created` re-read
-    with an overlap and de-duplicated on every column. A lost connection is retried with backoff and
-    loses nothing."""
+    """Follows a table from now on, by the way its keys grow: SQLite's one writer by a high-water mark,
+    PostgreSQL/MySQL's many writers by the mark and the keys still missing below it, a keyless table by
+    `created` re-read with an overlap; a lost connection is retried with backoff and loses nothing."""
 
     def __init__(
         self,
-        source: "SqlSource",
+        source: TableReader,
         query: Query,
         fields: Collection[str] | None,
         notify: Notify,
@@ -38,20 +64,24 @@ class SqlWatch:
     ) -> None:
         self.source, self.query, self.fields, self.notify = source, query, fields, notify
         self.overlap, self.clock = overlap, clock
-        self.key = source.monotonic_key()
+        shape = source.shape
+        self.key = shape.serial_key
         self.seen: dict[tuple[Any, ...], float] = {}
-        # Without a key, `created` is compared in SQL only where the database compares it as a number or
-        # a time (created stored as TEXT is compared here, reading the table at each poll).
-        self.created_in_sql = "created" in source._numeric or source._kinds["created"] is ColumnKind.TIME
+        self.holes: dict[int, float] = {}  # key -> when to stop looking for it
         self.down = False
         self.delay = 0.5
         self.retry_at = 0.0
         if self.key is not None:
-            self.mark: Any = source.scalar(sa.select(sa.func.max(self.key)).select_from(source.table))
+            self.mark: Any = source.scalar(sa.select(sa.func.max(self.key)).select_from(shape.table))
+            if self.mark is not None and not shape.one_writer:
+                recent = source.values(sa.select(self.key).order_by(self.key.desc()).limit(MAX_HOLES))
+                self._add_holes(_gaps(recent[::-1]))
             return
-        everything = None if self.created_in_sql else self._read()
-        if self.created_in_sql:
-            latest = source.scalar(sa.select(sa.func.max(source._created)).select_from(source.table))
+        # Without a key, `created` is compared in SQL only where the database compares it as a number or
+        # a time (created stored as TEXT is compared here, reading the table at each poll).
+        everything = None if shape.created_in_sql else self._read()
+        if shape.created_in_sql:
+            latest = source.scalar(sa.select(sa.func.max(shape.created)).select_from(shape.table))
             self.mark = None if latest is None else to_epoch(latest, source.options.zone)
         else:
             self.mark = max((record.created for record in everything or ()), default=None)
@@ -89,14 +119,60 @@ class SqlWatch:
         """Nothing to release: connections come from the source's pool."""
 
     def _poll_keyed(self) -> list[Record]:
+        return self._poll_one_writer() if self.source.shape.one_writer else self._poll_many_writers()
+
+    def _poll_one_writer(self) -> list[Record]:
+        """New rows above the mark; a highest key lower than the mark means the top rows were deleted,
+        and the keys above what is left will be handed out again."""
         assert self.key is not None
-        upper = self.source.scalar(sa.select(sa.func.max(self.key)).select_from(self.source.table))
-        if upper is None or (self.mark is not None and upper <= self.mark):
+        upper = self.source.scalar(sa.select(sa.func.max(self.key)).select_from(self.source.shape.table))
+        if self.mark is not None and (upper is None or upper < self.mark):
+            self.notify(
+                f"the highest key of {self.source.label} went down to {upper} (rows deleted): "
+                "following from there"
+            )
+            self.mark = upper
+            return []
+        if upper is None or upper == self.mark:
             return []
         bounds = [self.key <= upper] + ([self.key > self.mark] if self.mark is not None else [])
         records = list(self.source.select_some(self.query, Selection(), self.fields, bounds=bounds))
         self.mark = upper
         return records
+
+    def _poll_many_writers(self) -> list[Record]:
+        """Rows above the mark and rows that filled a hole below it, each read exactly once: the keys that
+        were missing when the new keys were listed stay out of this read and are looked for next time."""
+        key, source, now = self.key, self.source, self.clock()
+        assert key is not None
+        self.holes = {hole: until for hole, until in self.holes.items() if until > now}
+        above = key > self.mark if self.mark is not None else sa.true()
+        listed = sa.or_(above, key.in_(sorted(self.holes))) if self.holes else above
+        present = source.values(sa.select(key).where(listed).order_by(key).limit(KEY_BATCH))
+        filled = [found for found in present if found in self.holes]
+        new = [found for found in present if self.mark is None or found > self.mark]
+        if not new and not filled:
+            return []
+        upper = new[-1] if new else self.mark
+        floor = self.mark if self.mark is not None else max(0, new[0] - 1 - MAX_HOLES)
+        missing = _gaps([floor, *new]) if new else []
+        wanted: list[sa.ColumnElement[bool]] = []
+        if new:
+            wanted.append(sa.and_(key > floor, key <= upper, key.not_in(missing) if missing else sa.true()))
+        if filled:
+            wanted.append(key.in_(filled))
+        records = list(source.select_some(self.query, Selection(), self.fields, bounds=[sa.or_(*wanted)]))
+        for found in filled:
+            del self.holes[found]
+        self._add_holes(missing)
+        self.mark = upper
+        return records
+
+    def _add_holes(self, keys: Iterable[int]) -> None:
+        until = self.clock() + LATE_COMMIT_SECONDS
+        self.holes.update((hole, until) for hole in keys)
+        if len(self.holes) > MAX_HOLES:
+            self.holes = dict(sorted(self.holes.items())[-MAX_HOLES:])
 
     def _poll_by_created(self) -> list[Record]:
         low = None if self.mark is None else self.mark - self.overlap
@@ -115,12 +191,13 @@ class SqlWatch:
     ) -> list[Record]:
         """Matching records with every column (two rows differ in some column), low <= created <= high,
         in created order."""
-        source, bounds = self.source, []
-        if self.created_in_sql:
+        source, created = self.source, self.source.shape.created
+        if source.shape.created_in_sql:
+            bounds = []
             if low is not None:
-                bounds.append(source._created >= source._bound_time(low))
+                bounds.append(created >= source.bound_time(low))
             if high is not None:
-                bounds.append(source._created <= source._bound_time(high))
+                bounds.append(created <= source.bound_time(high))
             return list(
                 source.select_some(self.query, Selection(last=last, sort_created=True), None, bounds=bounds)
             )
@@ -134,3 +211,13 @@ class SqlWatch:
     def _remember(self, records: Iterable[Record]) -> None:
         for record in records:
             self.seen[record_key(record)] = record.created
+
+
+def _gaps(keys: Sequence[int]) -> list[int]:
+    """The integers missing between consecutive sorted keys: the highest MAX_HOLES of them, sorted."""
+    found: list[int] = []
+    for low, high in reversed(list(pairwise(keys))):
+        found.extend(range(high - 1, low, -1)[: MAX_HOLES - len(found)])
+        if len(found) >= MAX_HOLES:
+            break
+    return found[::-1]
