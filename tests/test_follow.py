@@ -30,9 +30,11 @@ from tasklog_cli import cli
 from tasklog_cli.follow import follow
 from tasklog_cli.models import Action, Record
 from tasklog_cli.query import Query
-from tasklog_cli.sources import OpenOptions, csvfile, open_source
+from tasklog_cli.sources import OpenOptions, open_source
 from tasklog_cli.sources.base import RowReader, Watch
-from tasklog_cli.sources.csvfile import CsvWatch
+from tasklog_cli.sources.csvfile import follow as csv_follow
+from tasklog_cli.sources.csvfile import records
+from tasklog_cli.sources.csvfile.follow import CsvWatch
 from tasklog_cli.sources.sql import SqlSource, SqlWatch
 
 TASKLOG = [sys.executable, "-m", "tasklog_cli"]
@@ -362,7 +364,7 @@ def test_csv_backlog_reads_backwards_across_block_boundaries(
             for n in range(60)]  # fmt: skip
     path = new_csv(tmp_path / "log.csv", *rows)
     append(path, csv_bytes(row(60, exc=TRACEBACK))[:30])  # a half-written last row
-    monkeypatch.setattr(csvfile, "CHUNK_BYTES", chunk)
+    monkeypatch.setattr(records, "CHUNK_BYTES", chunk)
     watch, _ = watch_of(path, Query(actions=(Action.FAIL,)))
     expected = [r[3] for r in rows if r[1] == "fail"]
     assert ids(watch.backlog(7)) == expected[-7:]
@@ -370,7 +372,8 @@ def test_csv_backlog_reads_backwards_across_block_boundaries(
 
 
 def test_csv_poll_reads_only_the_appended_bytes(tmp_path: Path) -> None:
-    """Each poll costs the new records, not the file: count the bytes read through the followed handle."""
+    """Each poll costs the new records (and a check of the file's first bytes and of the last record
+    read), not the file: count the bytes read through the followed handle."""
     path = new_csv(tmp_path / "log.csv", *(row(n, exc=TRACEBACK) for n in range(3000)))
     watch, _ = watch_of(path)
     assert isinstance(watch, CsvWatch)
@@ -379,10 +382,13 @@ def test_csv_poll_reads_only_the_appended_bytes(tmp_path: Path) -> None:
     watch.file = counted  # type: ignore[assignment]
     assert watch.poll() == []
     assert counted.bytes_read == 0
-    data = csv_bytes(*(row(n, "wörld ✓") for n in range(3000, 3010)))
-    append(path, data)
-    assert len(watch.poll()) == 10
-    assert counted.bytes_read == len(data)
+    for first in (3000, 3010):
+        data = csv_bytes(*(row(n, "wörld ✓") for n in range(first, first + 10)))
+        last_read = csv_bytes(row(first - 1, "wörld ✓") if first > 3000 else row(first - 1, exc=TRACEBACK))
+        append(path, data)
+        before = counted.bytes_read
+        assert len(watch.poll()) == 10
+        assert counted.bytes_read - before == csv_follow.HEAD_BYTES + len(last_read) + len(data)
 
 
 class CountingReader:
@@ -895,7 +901,7 @@ def test_tail_n_with_tracebacks_at_block_boundaries(
     rows = [row(n, NAMES[n % len(NAMES)], ("run", "fail", "success")[n % 3],
                 exc=(TRACEBACK + "\n") * (n % 4) if n % 3 == 1 else "") for n in range(200)]  # fmt: skip
     path = new_csv(tmp_path / "log.csv", *rows)
-    monkeypatch.setattr(csvfile, "CHUNK_BYTES", chunk)
+    monkeypatch.setattr(records, "CHUNK_BYTES", chunk)
     cases: list[tuple[tuple[str, ...], list[Row]]] = [
         ((), rows),
         (("-a", "fail"), [r for r in rows if r[1] == "fail"]),
@@ -924,17 +930,17 @@ def test_tail_n_on_csv_reads_back_to_the_nth_match_not_the_file(
     rows = [row(n, NAMES[n % len(NAMES)], exc=TRACEBACK if n % 5 == 0 else "") for n in range(20_000)]
     rows[100] = row(100, "long_running", "crash")  # the only crash, near the start
     path = new_csv(tmp_path / "log.csv", *rows)
-    monkeypatch.setattr(csvfile, "CHUNK_BYTES", 16_384)
+    monkeypatch.setattr(records, "CHUNK_BYTES", 16_384)
     chunks = len(path.read_bytes()) // 16_384
-    backward = csvfile.read_records_backward
+    backward = records.read_chunks_backward
     taken: list[int] = []
 
-    def counted(path: Path, start: int, end: int) -> Iterator[list[str]]:
-        for texts in backward(path, start, end):
-            taken.append(len(texts))
-            yield texts
+    def counted(path: Path, start: int, end: int) -> Iterator[records.Chunk]:
+        for chunk in backward(path, start, end):
+            taken.append(len(chunk.texts))
+            yield chunk
 
-    monkeypatch.setattr(csvfile, "read_records_backward", counted)
+    monkeypatch.setattr(records, "read_chunks_backward", counted)
     lines = invoke("tail", "-r", str(path), "-n", "10", "-o", "jsonl")[1]
     assert [json.loads(line)["run_id"] for line in lines] == [f"r{n}" for n in range(19_990, 20_000)]
     assert len(taken) <= 2 < chunks
