@@ -479,7 +479,7 @@ def note(message: str) -> None:
 
 def wait_for_file(spec: str, interval: float) -> None:
     """With --wait: until a file named by SPEC exists and has content (URLs and the like need no wait)."""
-    if "://" in spec or spec == "demo":
+    if "://" in spec or spec in ("demo", "-"):
         return
     path = Path(spec).expanduser()
     announced = False

@@ -255,3 +255,30 @@ def test_standard_input_through_the_cli_runner() -> None:
     )
     expected = run_cli("ls", "-r", str(TASK_RUN_CSV), "-o", "jsonl", "-a", "crash")
     assert (result.exit_code, result.stdout) == (0, expected.stdout)
+
+
+@pytest.mark.parametrize("follow", [False, True])
+def test_json_lines_with_a_bom_on_standard_input(follow: bool) -> None:
+    data = b"\xef\xbb\xbf" + json_lines_of(MEMORY_JSON)
+    command = ("tail", "-f", "-n", "3") if follow else ("tail", "-n", "3")
+    result = tasklog(*command, "-o", "jsonl", "-r", "-", stdin=data)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == tasklog("tail", "-n", "3", "-o", "jsonl", "-r", str(MEMORY_JSON)).stdout
+    assert result.stderr == b""
+
+
+def test_a_json_dump_with_a_bom_and_no_extension_is_read_as_json(tmp_path: Path) -> None:
+    path = tmp_path / "dump"
+    path.write_bytes(b"\xef\xbb\xbf" + MEMORY_JSON.read_bytes())
+    assert (
+        run_cli("tail", "-n", "2", "-r", str(path)).stdout
+        == run_cli("tail", "-n", "2", "-r", str(MEMORY_JSON)).stdout
+    )
+
+
+def test_wait_on_standard_input_does_not_wait_for_a_file_named_dash() -> None:
+    result = tasklog(
+        "tail", "--wait", "-n", "1", "-o", "jsonl", "-r", "-", stdin=TASK_RUN_CSV.read_bytes(), timeout=20
+    )
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 1

@@ -84,7 +84,7 @@ def file_kind(path: Path) -> str:
         raise SourceError(f"cannot read {path}: {exc.strerror}") from exc
     if head.startswith(SQLITE_MAGIC):
         return "sqlite"
-    if head.lstrip()[:1] in (b"[", b"{"):
+    if head.removeprefix(b"\xef\xbb\xbf").lstrip()[:1] in (b"[", b"{"):  # after a UTF-8 BOM
         return "json"
     return "csv"
 

@@ -58,7 +58,7 @@ def load_dump(path: Path, label: str | None = None) -> list[Item]:
     """The items of a MemoryRepo dump: a JSON array, or one JSON value per line."""
     label = str(path) if label is None else label
     try:
-        text = path.read_text("utf-8")
+        text = path.read_text("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise SourceError(f"cannot read {label}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     except OSError as exc:

@@ -20,7 +20,8 @@ from tasklog_cli.sources.jsonfile import JsonDumpSource, JsonItemsSource, parse_
 
 READ_BYTES = 1 << 16
 BACKLOG_BYTES = 1 << 23  # at most this much of what a stream holds when `tail -f` starts is its backlog
-_BLANK = b" \t\r\n\xef\xbb\xbf"  # whitespace and the UTF-8 BOM
+UTF8_BOM = b"\xef\xbb\xbf"
+_BLANK = b" \t\r\n" + UTF8_BOM  # whitespace, and the bytes of the UTF-8 BOM
 
 
 class Stream:
@@ -168,7 +169,7 @@ class JsonLinesStreamSource(JsonItemsSource):
     def scan(self, query: Query, fields: Collection[str] | None = None) -> Iterator[Record]:
         if not self.loaded:
             self.stream.read_to_end()
-            self.items = parse_lines(self.stream.path.read_bytes().decode("utf-8", "replace"))
+            self.items = parse_lines(self.stream.path.read_bytes().decode("utf-8-sig", "replace"))
             self.loaded = True
         return super().scan(query, fields)
 
@@ -182,7 +183,9 @@ class JsonLinesStreamSource(JsonItemsSource):
         def convert(lines: list[str], start: int, line: int) -> Iterable[Record]:
             return self.records_of(parse_lines("\n".join(lines), line), query, fields)
 
-        return StreamWatch(self.stream, 0, 1, split, convert)
+        with self.stream.path.open("rb") as spool:
+            start = len(UTF8_BOM) if spool.read(len(UTF8_BOM)) == UTF8_BOM else 0
+        return StreamWatch(self.stream, start, 1, split, convert)
 
     def close(self) -> None:
         self.stream.close()

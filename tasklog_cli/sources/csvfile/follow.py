@@ -12,7 +12,7 @@ from tasklog_cli.sources.base import Notify
 from tasklog_cli.sources.csvfile import records
 from tasklog_cli.sources.csvfile.source import CsvSource
 
-HEAD_BYTES = 4096  # the start of the file followed: a rewrite changes it even when the size grows
+HEAD_BYTES = 4096  # how much of the file's start (and of the last record read) each change is checked by
 ANCHOR_RECORDS = 8  # the last records read, found again in a rewritten file to resume after them
 
 
@@ -134,7 +134,7 @@ class CsvWatch:
         self.seen = self._stat_key(file_stat)
         if file_stat.st_size < self.offset or self._read(0, len(self.head)) != self.head:
             return True
-        last = self.anchor[-1] if self.anchor else b""
+        last = self.anchor[-1][-HEAD_BYTES:] if self.anchor else b""
         if self._read(self.offset - len(last), self.offset) != last:
             return True
         if len(self.head) < min(HEAD_BYTES, self.offset):
