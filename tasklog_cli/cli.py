@@ -284,7 +284,7 @@ class Invocation:
         if self.source.skipped:
             print(
                 f"tasklog: warning: skipped {self.source.skipped} malformed row(s) in {self.source.label} "
-                f"(the first: {self.source.first_malformed}; --strict fails on them)",
+                f"(e.g. {self.source.first_malformed}; --strict fails on them)",
                 file=sys.stderr,
             )
         return ExitCode.OK if count else ExitCode.NO_MATCH

@@ -329,7 +329,7 @@ def test_malformed_rows_are_skipped_with_a_count_or_fatal_under_strict(tmp_path:
     result = run_cli("ls", "-r", str(path), "-o", "jsonl")
     assert [row["action"] for row in jsonl(result.stdout)] == ["run", "success"]
     assert (
-        result.stderr == f"tasklog: warning: skipped 3 malformed row(s) in {path} (the first: 2 fields where "
+        result.stderr == f"tasklog: warning: skipped 3 malformed row(s) in {path} (e.g. 2 fields where "
         "the header has 3: line 3, 'b,run'; --strict fails on them)\n"
     )
     strict = run_cli("ls", "-r", str(path), "--strict", "-o", "jsonl", expect=3)

@@ -603,3 +603,84 @@ def test_fixture_last_n_equals_the_tail_of_a_full_scan(query: Query, last: int) 
     source = open_csv(TASK_RUN_CSV)
     full = list(source.scan(query))
     assert list(source.select(query, Selection(last=last))) == full[-last:]
+
+
+# --- what csv.writer writes, whatever the fields hold (issue #11.11) ------------------------------------
+
+
+def test_nul_and_control_characters_in_fields_are_text_not_a_binary_file(tmp_path: Path) -> None:
+    rows = [["a\x00b", "run", "1", "", "\x01\x1b[31m\x7f\x85\u2028\ufeff"]]
+    path = write_csv(tmp_path / "log.csv", rows)
+    assert [core(record) for record in open_csv(path).scan(Query())] == [core_of_row(row) for row in rows]
+
+
+def test_a_field_longer_than_the_csv_modules_default_limit(tmp_path: Path) -> None:
+    traceback = "Traceback (most recent call last):\n" + "  frame\n" * 40_000  # 320 KB
+    path = write_csv(tmp_path / "log.csv", [["a", "fail", "1", "", traceback], ["b", "run", "2", "", ""]])
+    source = open_csv(path)
+    assert [record.get("message") for record in source.scan(Query())] == [traceback, None]
+    assert [record.task_name for record in source.select(Query(), Selection(last=2))] == ["a", "b"]
+    assert source.skipped == 0
+
+
+# --- malformed rows are named by their line (issue #13) ---------------------------------------------------
+
+MALFORMED_FILE = (
+    b"task_name,action,created,run_id,message\r\n"  # line 1
+    b'a,run,1,,"one\r\ntwo\nthree"\r\n'  # lines 2-4
+    b"b,run,2,,ok\r\n"  # line 5
+    b'c,run,,,"four\nfive"\r\n'  # lines 6-7: no created
+    b"d,run,3\r\n"  # line 8: too few fields
+    b"e,run,nan,,x\r\n"  # line 9: no time
+)
+
+
+@pytest.mark.parametrize("size", CHUNK_SIZES)
+def test_the_first_malformed_row_is_named_by_its_line_at_any_chunk_size(tmp_path: Path, size: int) -> None:
+    path = tmp_path / "log.csv"
+    path.write_bytes(MALFORMED_FILE)
+    with chunk_bytes(size):
+        source = open_csv(path)
+        assert [record.task_name for record in source.scan(Query())] == ["a", "b"]
+        assert source.skipped == 3
+        assert (
+            source.first_malformed == "empty task_name, action or created: line 6, 'c,run,,,\"four\\nfive\"'"
+        )
+        backwards = open_csv(path)
+        assert [record.task_name for record in backwards.select(Query(), Selection(last=5))] == ["a", "b"]
+        assert backwards.first_malformed in (  # the one met first, reading backwards chunk by chunk
+            "nan is not a time: line 9, 'e,run,nan,,x'",
+            "3 fields where the header has 5: line 8, 'd,run,3'",
+        )
+        with pytest.raises(SourceError, match=f"malformed row in {path}: empty .*: line 6, "):
+            list(open_csv(path, strict=True).scan(Query(tasks=("b",))))  # --strict reads every row
+        with pytest.raises(SourceError, match=f"malformed row in {path}: .*: line [89], "):
+            list(open_csv(path, strict=True).select(Query(), Selection(last=1)))
+
+
+def test_a_malformed_row_found_by_follow_is_named_by_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "log.csv"
+    path.write_bytes(MALFORMED_FILE[: MALFORMED_FILE.index(b"b,run")])
+    source = open_csv(path)
+    watch = source.watch(Query(), None, lambda note: None)
+    try:
+        with path.open("ab") as file:
+            file.write(MALFORMED_FILE[MALFORMED_FILE.index(b"b,run") :])
+        assert [record.task_name for record in watch.poll()] == ["b"]
+    finally:
+        watch.close()
+    assert source.first_malformed is not None
+    assert source.first_malformed.endswith("line 6, 'c,run,,,\"four\\nfive\"'")
+
+
+# --- raw records: what follow compares a rewritten file with ----------------------------------------------
+
+
+def test_raw_records_and_the_last_records_of_some_bytes() -> None:
+    data = b'a,1\r\nb,"x\ny"\r\n"c\r\n,",2\r\nd,3\n'
+    assert records.raw_records(data) == [b"a,1\r\n", b'b,"x\ny"\r\n', b'"c\r\n,",2\r\n', b"d,3\n"]
+    assert records.last_records(data, 2, starts_a_record=True) == ([b'"c\r\n,",2\r\n', b"d,3\n"], True)
+    assert records.last_records(data[2:], 9, starts_a_record=False) == (records.raw_records(data)[1:], False)
+    big = b'z,"' + b"\n" * 200_000 + b'"\r\n'
+    assert records.last_records(b"a,1\r\n" + big, 1, starts_a_record=True) == ([big], True)
+    assert records.last_records(big[5:], 1, starts_a_record=False) == ([], False)

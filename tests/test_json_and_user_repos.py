@@ -117,9 +117,7 @@ def test_a_json_record_whose_created_is_no_time_costs_its_row(
         result = run_cli(*command, "-r", str(path), "-o", "jsonl")
         assert len(result.stdout.splitlines()) == 1, (command, result.stdout)
         where = "index 1" if style == "array" else "line 3"
-        assert result.stderr.startswith(
-            f"tasklog: warning: skipped 1 malformed row(s) in {path} (the first: "
-        )
+        assert result.stderr.startswith(f"tasklog: warning: skipped 1 malformed row(s) in {path} (e.g. ")
         assert where in result.stderr, result.stderr
     strict = run_cli("ls", "-r", str(path), "--strict", expect=3)
     assert_one_error_line(strict, f"malformed row in {path}", where)
@@ -185,5 +183,5 @@ def test_a_csv_row_whose_created_is_no_time_costs_its_row_and_names_its_line(
     for command in (("ls",), ("tail", "-n", "5"), ("runs",), ("tasks",)):
         result = run_cli(*command, "-r", str(path), "-o", "jsonl")
         assert len(result.stdout.splitlines()) == 2, (command, result.stdout)
-        assert "(the first: " in result.stderr and "line 4, " in result.stderr, result.stderr
+        assert "(e.g. " in result.stderr and "line 4, " in result.stderr, result.stderr
     assert_one_error_line(run_cli("ls", "-r", str(path), "--strict", expect=3), f"{path}", "line 4, ")

@@ -35,7 +35,6 @@ class Stream:
             self.fd = None  # an in-memory stand-in (tests): reads block, which is all it can do
         self.spool = tempfile.NamedTemporaryFile(prefix="tasklog-stream-")  # noqa: SIM115 - closed by close()
         self.path = Path(self.spool.name)
-        self.kept = 0  # how many bytes the spool holds
         self.ended = False
 
     def read(self, *, wait: bool, keep: bool = True) -> bytes:
@@ -54,7 +53,6 @@ class Stream:
         elif keep:
             self.spool.write(data)
             self.spool.flush()
-            self.kept += len(data)
         return data
 
     def read_until(self, enough: Callable[[bytes], bool]) -> bytes:
@@ -71,10 +69,12 @@ class Stream:
 
     def drain(self, limit: int) -> bytes:
         """What the stream holds right now, up to about `limit` bytes, without waiting (and not spooled)."""
-        taken = b""
-        while len(taken) < limit and (data := self.read(wait=False, keep=False)):
-            taken += data
-        return taken
+        pieces: list[bytes] = []
+        taken = 0
+        while taken < limit and (data := self.read(wait=False, keep=False)):
+            pieces.append(data)
+            taken += len(data)
+        return b"".join(pieces)
 
     def close(self) -> None:
         self.spool.close()
