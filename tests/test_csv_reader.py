@@ -649,12 +649,13 @@ def test_the_first_malformed_row_is_named_by_its_line_at_any_chunk_size(tmp_path
         backwards = open_csv(path)
         assert [record.task_name for record in backwards.select(Query(), Selection(last=5))] == ["a", "b"]
         assert backwards.first_malformed in (  # the one met first, reading backwards chunk by chunk
-            "nan is not a time: line 9, 'e,run,nan,,x'",
+            "empty task_name, action or created: line 6, 'c,run,,,\"four\\nfive\"'",
             "3 fields where the header has 5: line 8, 'd,run,3'",
+            "nan is not a time: line 9, 'e,run,nan,,x'",
         )
         with pytest.raises(SourceError, match=f"malformed row in {path}: empty .*: line 6, "):
             list(open_csv(path, strict=True).scan(Query(tasks=("b",))))  # --strict reads every row
-        with pytest.raises(SourceError, match=f"malformed row in {path}: .*: line [89], "):
+        with pytest.raises(SourceError, match=f"malformed row in {path}: .*: line [689], "):
             list(open_csv(path, strict=True).select(Query(), Selection(last=1)))
 
 
