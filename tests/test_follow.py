@@ -376,10 +376,12 @@ def test_csv_refilled_with_the_same_first_rows_keeps_its_place(tmp_path: Path) -
     assert notes == []
 
 
+@pytest.mark.parametrize("chunk", [7, 100, 1 << 20])
 @pytest.mark.parametrize("how", ["in place", "os.replace"])
 def test_csv_rewritten_with_the_oldest_rows_deleted_resumes_after_the_last_record_read(
-    tmp_path: Path, how: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str, chunk: int
 ) -> None:
+    monkeypatch.setattr(records, "CHUNK_BYTES", chunk)  # the search for the last records read, chunk by chunk
     rows = [
         row(number, NAMES[number % len(NAMES)], exc=TRACEBACK if number % 3 else "") for number in range(40)
     ]
@@ -405,8 +407,12 @@ def test_csv_rewritten_with_the_oldest_rows_deleted_resumes_after_the_last_recor
     assert len(notes) == 1, notes
 
 
-def test_csv_rewrite_resumes_after_the_right_copy_of_a_repeated_row(tmp_path: Path) -> None:
+@pytest.mark.parametrize("chunk", [5, 30, 1 << 20])
+def test_csv_rewrite_resumes_after_the_right_copy_of_a_repeated_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
     """The last row read occurs twice in the rewritten file: the records read before it pick the copy."""
+    monkeypatch.setattr(records, "CHUNK_BYTES", chunk)
     same = row(5)
     path = new_csv(tmp_path / "log.csv", row(1), row(2), same, row(3), same)
     watch, notes = watch_of(path)
@@ -415,8 +421,12 @@ def test_csv_rewrite_resumes_after_the_right_copy_of_a_repeated_row(tmp_path: Pa
     assert len(notes) == 1, notes
 
 
-def test_csv_rewrite_does_not_take_a_quoted_copy_of_the_last_row_for_it(tmp_path: Path) -> None:
+@pytest.mark.parametrize("chunk", [5, 1 << 20])
+def test_csv_rewrite_does_not_take_a_quoted_copy_of_the_last_row_for_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
     """The bytes of the last row read, inside a quoted field of another row, are not a record boundary."""
+    monkeypatch.setattr(records, "CHUNK_BYTES", chunk)
     last = row(2)
     path = new_csv(tmp_path / "log.csv", row(1), last)
     watch, notes = watch_of(path)
