@@ -122,7 +122,7 @@ def header_length(data: bytes, spec: dict[str, Any]) -> int:
     return data.index(last_name.encode()) + len(last_name) + len(spec["line_end"])
 
 
-@settings(max_examples=2500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spec=files, last=st.integers(1, 5), cuts=st.lists(st.integers(0, 10_000), max_size=6))
 def test_scan_tail_and_follow_read_what_csv_writer_wrote(
     spec: dict[str, Any], last: int, cuts: list[int]
