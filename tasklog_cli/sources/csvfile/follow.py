@@ -48,12 +48,10 @@ def resume_point(file: BinaryIO, start: int, anchor: list[bytes]) -> int | None:
 
 
 class CsvWatch:
-    """Follows a CSV file by byte offset through an open handle: each poll reads only what was appended,
-    whole records only (a half-written row or an open quoted field waits for its end). The file is known by
-    its inode and its first bytes, and the last records read must still end at the offset: a rotated file
-    is read to its end before the new one is followed; a rewritten one (truncated, refilled, its oldest rows
-    deleted) is resumed just after the last record read, or read from its start with a note when that
-    record is gone. A path that is no file for a while (a folder) is waited out."""
+    """Follows a CSV file by byte offset through an open handle, reading only whole appended records,
+    and known by its inode, its first bytes and the last records read: a rotated file is read to its end,
+    a rewritten or replaced one resumed after the last records read (from its start, with a note, when
+    they are gone), and a path that is no file for a while waited out."""
 
     def __init__(
         self, source: CsvSource, query: Query, fields: Collection[str] | None, notify: Notify
@@ -83,8 +81,8 @@ class CsvWatch:
                 found += self._read_appended()
         try:
             path_stat = self.path.stat()
-        except FileNotFoundError:
-            return found  # between a rotation's rename and the new file
+        except OSError:
+            return found  # between a rotation's rename and the new file (or out of reach for now)
         if not stat.S_ISREG(path_stat.st_mode):
             if not self.waiting:
                 self.notify(f"{self.path} is no longer a file: waiting for a file there")
