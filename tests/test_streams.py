@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from typer.testing import CliRunner
 from tasklog_cli.cli import app
 from tasklog_cli.query import Query
 from tasklog_cli.sources import OpenOptions, Selection, open_source
+from tasklog_cli.sources.stream import Stream, stream_source
 
 TASKLOG = [sys.executable, "-m", "tasklog_cli"]
 TASK_RUN_CSV = ROCKETRY / "task_run.csv"
@@ -282,3 +284,37 @@ def test_wait_on_standard_input_does_not_wait_for_a_file_named_dash() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.splitlines()) == 1
+
+
+def test_memory_stays_flat_while_following_a_stream() -> None:
+    """`tail -f` on a pipe keeps nothing of what it printed (no spool, no history)."""
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"task_name,action,created,run_id,exc_text\r\n")
+    source = stream_source(Stream(os.fdopen(read_end, "rb", buffering=0), "<pipe>"), OpenOptions())
+    watch = source.watch(Query(), None, lambda note: None)
+    traceback = '"Traceback (most recent call last):\n  File ""x.py""\nValueError: ✗"'
+    printed = 0
+    try:
+        assert watch.backlog(5) == []
+        tracemalloc.start()
+        middle = 0
+        for number in range(400):
+            os.write(
+                write_end, "".join(f"t,fail,{number}.{k},r{k},{traceback}\r\n" for k in range(5)).encode()
+            )
+            printed += len(watch.poll())
+            if number == 200:
+                middle = tracemalloc.get_traced_memory()[0]
+        growth = tracemalloc.get_traced_memory()[0] - middle
+        tracemalloc.stop()
+        os.close(write_end)
+        assert watch.poll() == []
+        assert getattr(watch, "finished", False)
+        spool = source.stream.path  # type: ignore[attr-defined]
+        assert spool.stat().st_size < 100  # the header: what was followed was not kept
+    finally:
+        watch.close()
+        source.close()
+    assert printed == 2000
+    assert growth < 100_000, growth
+    assert not spool.exists()  # closing the source removes its spool
