@@ -318,3 +318,20 @@ def test_memory_stays_flat_while_following_a_stream() -> None:
     assert printed == 2000
     assert growth < 100_000, growth
     assert not spool.exists()  # closing the source removes its spool
+
+
+@pytest.mark.parametrize("spec", ["-", "fifo"])
+def test_shell_completion_never_reads_a_stream(fifo: Path, spec: str) -> None:
+    """Completing `-t` must not open a FIFO (it would wait for a writer, then take the command's data)."""
+    from tasklog_cli.completion import task_names
+
+    answer: list[list[str]] = []
+    thread = threading.Thread(
+        target=lambda: answer.append(task_names(str(fifo) if spec == "fifo" else spec, None))
+    )
+    thread.start()
+    thread.join(timeout=5)
+    if thread.is_alive():  # it opened the FIFO: let it go, then fail
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        thread.join(timeout=5)
+    assert answer == [[]]

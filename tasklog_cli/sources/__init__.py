@@ -98,6 +98,16 @@ def not_a_file(mode: int) -> str:
     return "no regular file"
 
 
+def is_stream(spec: str) -> bool:
+    """Whether a SPEC names a stream (`-`, a FIFO): it can be read only once, so only by the command."""
+    if spec == STDIN_SPEC:
+        return True
+    try:
+        return "://" not in spec and stat.S_ISFIFO(Path(spec).expanduser().stat().st_mode)
+    except (OSError, ValueError):
+        return False
+
+
 def demo_path() -> Path:
     """The bundled demo log: real Rocketry records."""
     return Path(str(resources.files("tasklog_cli") / "data" / "demo.csv"))
