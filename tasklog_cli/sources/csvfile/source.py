@@ -12,7 +12,7 @@ from tasklog_cli.selection import Selection
 from tasklog_cli.sources.base import MalformedRowError, Notify, OpenOptions, RowReader, Source, Watch
 from tasklog_cli.sources.csvfile import records
 from tasklog_cli.sources.csvfile.prefilter import keep_containing, prefilter_groups
-from tasklog_cli.values import checked_epoch, to_epoch
+from tasklog_cli.values import EPOCH_MAX, EPOCH_MIN, to_epoch
 
 FIELD_LIMIT = (1 << 31) - 1  # a traceback may be longer than the csv module's default 128 KiB
 
@@ -129,12 +129,14 @@ class CsvSource(Source):
         if not (created and task_name and action):
             raise MalformedRowError("empty task_name, action or created")
         try:
-            epoch = checked_epoch(float(created))
+            epoch = float(created)
         except ValueError:
             try:
                 epoch = to_epoch(created, self.options.zone)
             except ValueError as exc:
                 raise MalformedRowError(str(exc)) from exc
+        if not EPOCH_MIN <= epoch <= EPOCH_MAX:  # NaN, infinities, the year 10000
+            raise MalformedRowError(f"{created} is not a time")
         return Record(epoch, task_name, action, (row[run_at] or None) if run_at is not None else None)
 
     def scan(self, query: Query, fields: Collection[str] | None = None) -> Iterator[Record]:
