@@ -68,11 +68,9 @@ def load_dump(path: Path, label: str | None = None) -> list[Item]:
     if not text.lstrip().startswith("["):
         return parse_lines(text)
     try:
-        values = parse_json(text)
+        values: list[Any] = parse_json(text)  # text starting with `[` is an array, or no JSON
     except ValueError as exc:
         raise SourceError(f"cannot read {label}: not valid JSON ({exc})") from exc
-    if not isinstance(values, list):
-        raise SourceError(f"cannot read {label}: it holds no JSON array of records")
     return [(f"index {index}", value) for index, value in enumerate(values)]
 
 
