@@ -73,7 +73,7 @@ class Source(ABC):
         self.columns = tuple(columns)
         self.options = options
         self.skipped = 0
-        self.first_malformed: str | None = None  # why the first row met that was skipped was, and where
+        self.first_malformed: str | None = None  # why (and where) the first row skipped was skipped
         missing = [name for name in REQUIRED_COLUMNS if name not in self.columns]
         if missing:
             raise SourceError(
