@@ -12,7 +12,7 @@ import typer
 
 from tasklog_cli.query import Query
 from tasklog_cli.selection import Selection
-from tasklog_cli.sources import OpenOptions, open_source
+from tasklog_cli.sources import OpenOptions, is_stream, open_source
 
 RECENT_RECORDS = 5000
 URL_CACHE_SECONDS = 60.0
@@ -55,8 +55,8 @@ def task_names(spec: str, table: str | None) -> list[str]:
     cache = _read_cache()
     entry = cache.get(key, {})
     signature = _signature(spec)
-    if entry.get("signature") == signature:
-        return list(entry["tasks"])
+    if entry.get("signature") == signature or is_stream(spec):  # a stream is the command's to read
+        return list(entry.get("tasks", []))
     source = open_source(spec, OpenOptions(table=table, allow_code=False))  # never user code here
     try:
         recent = source.select(Query(), Selection(last=RECENT_RECORDS), fields=())

@@ -9,20 +9,32 @@ from tasklog_cli.models import ColumnKind
 from tasklog_cli.times import Zone, attach_zone
 
 _EPOCH_NAIVE = datetime(1970, 1, 1)
+# The moments every zone can show (years 1 to 9999, a few days in): NaN, infinities and the rest are no time.
+EPOCH_MIN, EPOCH_MAX = -62_135_000_000.0, 253_402_000_000.0
 _TIMEDELTA_TEXT = re.compile(r"(?:(-?\d+) days?, )?(-?\d+):(\d\d):(\d\d(?:\.\d+)?)")
 
 
 def to_epoch(value: Any, zone: Zone) -> float:
     """Epoch seconds from a float, numeric text, or a (naive = `zone`) datetime or ISO text."""
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a time")
     if isinstance(value, int | float):
-        return float(value)
+        return checked_epoch(float(value))
     if isinstance(value, datetime):
         return attach_zone(value, zone).timestamp()
     text = str(value)
     try:
-        return float(text)
+        seconds = float(text)
     except ValueError:
         return attach_zone(datetime.fromisoformat(text), zone).timestamp()
+    return checked_epoch(seconds)
+
+
+def checked_epoch(seconds: float) -> float:
+    """The epoch seconds, when they are a moment a datetime can hold (not NaN, infinite or out of range)."""
+    if EPOCH_MIN <= seconds <= EPOCH_MAX:
+        return seconds
+    raise ValueError(f"{seconds!r} is not a time")
 
 
 def to_time(value: Any, zone: Zone) -> datetime:

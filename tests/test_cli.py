@@ -329,11 +329,14 @@ def test_malformed_rows_are_skipped_with_a_count_or_fatal_under_strict(tmp_path:
     result = run_cli("ls", "-r", str(path), "-o", "jsonl")
     assert [row["action"] for row in jsonl(result.stdout)] == ["run", "success"]
     assert (
-        result.stderr == f"tasklog: warning: skipped 3 malformed row(s) in {path} "
-        "(first: 2 fields where the header has 3: 'b,run'; --strict fails on them)\n"
+        result.stderr == f"tasklog: warning: skipped 3 malformed row(s) in {path} (e.g. 2 fields where "
+        "the header has 3: line 3, 'b,run'; --strict fails on them)\n"
     )
     strict = run_cli("ls", "-r", str(path), "--strict", "-o", "jsonl", expect=3)
-    assert strict.stderr.startswith("tasklog: error: malformed row")
+    assert (
+        strict.stderr
+        == f"tasklog: error: malformed row in {path}: 2 fields where the header has 3: line 3, 'b,run'\n"
+    )
 
 
 def test_debug_shows_the_traceback(tmp_path: Path) -> None:

@@ -18,22 +18,15 @@ from hypothesis import strategies as st
 from tasklog_cli.errors import SourceError
 from tasklog_cli.models import Action, Record
 from tasklog_cli.query import Query
-from tasklog_cli.sources import OpenOptions, Selection, csvfile
-from tasklog_cli.sources.csvfile import (
-    CsvSource,
-    csv_needle,
-    glob_needle,
-    keep_containing,
-    prefilter_groups,
-    read_header,
-    read_records,
-    split_records,
-)
+from tasklog_cli.sources import OpenOptions, Selection
+from tasklog_cli.sources.csvfile import CsvSource, records
+from tasklog_cli.sources.csvfile.prefilter import csv_needle, glob_needle, keep_containing, prefilter_groups
+from tasklog_cli.sources.csvfile.records import read_chunks, read_header, split_records
 
 TASK_RUN_CSV = ROCKETRY / "task_run.csv"
 HELSINKI = ZoneInfo("Europe/Helsinki")
 HEADER = ["task_name", "action", "created", "run_id", "message"]
-CHUNK_SIZES = [1, 2, 3, 5, 7, 13, 64, csvfile.CHUNK_BYTES]
+CHUNK_SIZES = [1, 2, 3, 5, 7, 13, 64, records.CHUNK_BYTES]
 LOUD = 'fails, "loudly" ✗'
 SAY_HI = 'say "hi", wörld ✓'
 
@@ -58,7 +51,7 @@ def open_csv(path: Path, **options: Any) -> CsvSource:
 def chunk_bytes(size: int) -> Iterator[None]:
     """Read in chunks of `size` bytes inside the block."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(csvfile, "CHUNK_BYTES", size)
+        patch.setattr(records, "CHUNK_BYTES", size)
         yield
 
 
@@ -103,21 +96,22 @@ def test_split_records_without_quotes_or_with_balanced_quotes() -> None:
 
 def test_read_header_and_data_offset(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "log.csv", [["a", "run", "1", "", "m"]])
-    columns, offset = read_header(path)
+    columns, offset, line = read_header(path)
     assert columns == HEADER
     assert path.read_bytes()[offset:] == b"a,run,1,,m\r\n"
+    assert line == 2
 
 
 def test_read_header_with_a_bom_and_quoted_names(tmp_path: Path) -> None:
     path = tmp_path / "log.csv"
     path.write_bytes('\ufeff"task_name","action","created"\r\na,run,1\r\n'.encode())
-    columns, offset = read_header(path)
+    columns, offset, _ = read_header(path)
     assert columns == ["task_name", "action", "created"]
     assert path.read_bytes()[offset:] == b"a,run,1\r\n"
 
 
 @pytest.mark.parametrize("size", CHUNK_SIZES)
-def test_read_records_yields_whole_records_at_any_chunk_size(tmp_path: Path, size: int) -> None:
+def test_read_chunks_yields_whole_records_at_any_chunk_size(tmp_path: Path, size: int) -> None:
     rows = [
         ["ünï", "run", "1.5", "", "plain"],
         [LOUD, "fail", "2", "r,1", 'Traceback:\n  File "x.py"\r\nValueError: ✗ "bad"'],
@@ -125,9 +119,10 @@ def test_read_records_yields_whole_records_at_any_chunk_size(tmp_path: Path, siz
         ["a", "run", "4", "", "\r\n\n\r"],
     ]
     path = write_csv(tmp_path / "log.csv", rows)
-    _, offset = read_header(path)
+    _, offset, line = read_header(path)
     with chunk_bytes(size):
-        texts = [text for batch in read_records(path, offset) for text in batch]
+        chunks = list(read_chunks(path, offset, line))
+    texts = [text for chunk in chunks for text in chunk.texts]
     assert len(texts) == len(rows)
     assert [next(csv.reader([text])) for text in texts] == rows
 
@@ -266,7 +261,7 @@ def test_scan_agrees_with_csv_reader_at_any_chunk_size(data: list[Row], query: Q
         assert parsed == [list(row) for row in data]  # the writer round-trips: the reference is sound
         well_formed = [row for row in parsed if is_well_formed(row)]
         expected = [core_of_row(row) for row in well_formed if plainly_selected(row, query)]
-        for size in (7, 64, csvfile.CHUNK_BYTES):
+        for size in (7, 64, records.CHUNK_BYTES):
             source, everything = open_csv(path), open_csv(path)
             with chunk_bytes(size):
                 assert [core(record) for record in source.scan(query)] == expected, size
@@ -377,7 +372,7 @@ def test_header_without_the_required_columns(tmp_path: Path, header: str, missin
 def test_file_without_a_trailing_newline(tmp_path: Path) -> None:
     path = tmp_path / "log.csv"
     path.write_bytes(b'task_name,action,created,run_id,message\r\na,run,1,,one\r\nb,fail,2,,"two\r\nlines"')
-    for size in (5, csvfile.CHUNK_BYTES):
+    for size in (5, records.CHUNK_BYTES):
         source = open_csv(path)
         with chunk_bytes(size):
             assert [core(record) for record in source.scan(Query())] == [
@@ -550,7 +545,7 @@ def fixture_rows() -> list[dict[str, str]]:
         return list(csv.DictReader(file))
 
 
-@pytest.mark.parametrize("size", [64, 4096, csvfile.CHUNK_BYTES])
+@pytest.mark.parametrize("size", [64, 4096, records.CHUNK_BYTES])
 def test_fixture_reads_exactly_as_dict_reader(size: int) -> None:
     rows = fixture_rows()
     source = open_csv(TASK_RUN_CSV, zone=UTC)
@@ -608,3 +603,85 @@ def test_fixture_last_n_equals_the_tail_of_a_full_scan(query: Query, last: int) 
     source = open_csv(TASK_RUN_CSV)
     full = list(source.scan(query))
     assert list(source.select(query, Selection(last=last))) == full[-last:]
+
+
+# --- what csv.writer writes, whatever the fields hold (issue #11.11) ------------------------------------
+
+
+def test_nul_and_control_characters_in_fields_are_text_not_a_binary_file(tmp_path: Path) -> None:
+    rows = [["a\x00b", "run", "1", "", "\x01\x1b[31m\x7f\x85\u2028\ufeff"]]
+    path = write_csv(tmp_path / "log.csv", rows)
+    assert [core(record) for record in open_csv(path).scan(Query())] == [core_of_row(row) for row in rows]
+
+
+def test_a_field_longer_than_the_csv_modules_default_limit(tmp_path: Path) -> None:
+    traceback = "Traceback (most recent call last):\n" + "  frame\n" * 40_000  # 320 KB
+    path = write_csv(tmp_path / "log.csv", [["a", "fail", "1", "", traceback], ["b", "run", "2", "", ""]])
+    source = open_csv(path)
+    assert [record.get("message") for record in source.scan(Query())] == [traceback, None]
+    assert [record.task_name for record in source.select(Query(), Selection(last=2))] == ["a", "b"]
+    assert source.skipped == 0
+
+
+# --- malformed rows are named by their line (issue #13) ---------------------------------------------------
+
+MALFORMED_FILE = (
+    b"task_name,action,created,run_id,message\r\n"  # line 1
+    b'a,run,1,,"one\r\ntwo\nthree"\r\n'  # lines 2-4
+    b"b,run,2,,ok\r\n"  # line 5
+    b'c,run,,,"four\nfive"\r\n'  # lines 6-7: no created
+    b"d,run,3\r\n"  # line 8: too few fields
+    b"e,run,nan,,x\r\n"  # line 9: no time
+)
+
+
+@pytest.mark.parametrize("size", CHUNK_SIZES)
+def test_the_first_malformed_row_is_named_by_its_line_at_any_chunk_size(tmp_path: Path, size: int) -> None:
+    path = tmp_path / "log.csv"
+    path.write_bytes(MALFORMED_FILE)
+    with chunk_bytes(size):
+        source = open_csv(path)
+        assert [record.task_name for record in source.scan(Query())] == ["a", "b"]
+        assert source.skipped == 3
+        assert (
+            source.first_malformed == "empty task_name, action or created: line 6, 'c,run,,,\"four\\nfive\"'"
+        )
+        backwards = open_csv(path)
+        assert [record.task_name for record in backwards.select(Query(), Selection(last=5))] == ["a", "b"]
+        assert backwards.first_malformed in (  # the one met first, reading backwards chunk by chunk
+            "empty task_name, action or created: line 6, 'c,run,,,\"four\\nfive\"'",
+            "3 fields where the header has 5: line 8, 'd,run,3'",
+            "nan is not a time: line 9, 'e,run,nan,,x'",
+        )
+        with pytest.raises(SourceError, match=f"malformed row in {path}: empty .*: line 6, "):
+            list(open_csv(path, strict=True).scan(Query(tasks=("b",))))  # --strict reads every row
+        with pytest.raises(SourceError, match=f"malformed row in {path}: .*: line [689], "):
+            list(open_csv(path, strict=True).select(Query(), Selection(last=1)))
+
+
+def test_a_malformed_row_found_by_follow_is_named_by_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "log.csv"
+    path.write_bytes(MALFORMED_FILE[: MALFORMED_FILE.index(b"b,run")])
+    source = open_csv(path)
+    watch = source.watch(Query(), None, lambda note: None)
+    try:
+        with path.open("ab") as file:
+            file.write(MALFORMED_FILE[MALFORMED_FILE.index(b"b,run") :])
+        assert [record.task_name for record in watch.poll()] == ["b"]
+    finally:
+        watch.close()
+    assert source.first_malformed is not None
+    assert source.first_malformed.endswith("line 6, 'c,run,,,\"four\\nfive\"'")
+
+
+# --- raw records: what follow compares a rewritten file with ----------------------------------------------
+
+
+def test_raw_records_and_the_last_records_of_some_bytes() -> None:
+    data = b'a,1\r\nb,"x\ny"\r\n"c\r\n,",2\r\nd,3\n'
+    assert records.raw_records(data) == [b"a,1\r\n", b'b,"x\ny"\r\n', b'"c\r\n,",2\r\n', b"d,3\n"]
+    assert records.last_records(data, 2, starts_a_record=True) == ([b'"c\r\n,",2\r\n', b"d,3\n"], True)
+    assert records.last_records(data[2:], 9, starts_a_record=False) == (records.raw_records(data)[1:], False)
+    big = b'z,"' + b"\n" * 200_000 + b'"\r\n'
+    assert records.last_records(b"a,1\r\n" + big, 1, starts_a_record=True) == ([big], True)
+    assert records.last_records(big[5:], 1, starts_a_record=False) == ([], False)

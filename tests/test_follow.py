@@ -32,9 +32,11 @@ from tasklog_cli.environment import Environment
 from tasklog_cli.follow import poll_records
 from tasklog_cli.models import Action, Record
 from tasklog_cli.query import Query
-from tasklog_cli.sources import OpenOptions, csvfile, open_source
+from tasklog_cli.sources import OpenOptions, open_source
 from tasklog_cli.sources.base import RowReader, Watch
-from tasklog_cli.sources.csvfile import CsvWatch
+from tasklog_cli.sources.csvfile import follow as csv_follow
+from tasklog_cli.sources.csvfile import records
+from tasklog_cli.sources.csvfile.follow import CsvWatch
 from tasklog_cli.sources.sql import SqlSource, SqlWatch
 
 TASKLOG = [sys.executable, "-m", "tasklog_cli"]
@@ -355,6 +357,147 @@ def test_csv_new_file_header_is_read_only_once_its_line_is_complete(tmp_path: Pa
     assert records[0].extra["exc_text"] == "boom"
 
 
+def test_csv_truncated_and_refilled_past_the_old_offset_in_one_poll_loses_nothing(tmp_path: Path) -> None:
+    """Same inode, a bigger size than the offset: only the file's first bytes tell it is another log."""
+    path = new_csv(tmp_path / "log.csv", *(row(number) for number in range(1, 4)))
+    watch, notes = watch_of(path)
+    assert ids(watch.backlog(10)) == ["r1", "r2", "r3"]
+    refill = [row(number, "wörld ✓", exc=TRACEBACK) for number in range(10, 20)]
+    with path.open("r+b") as file:
+        file.truncate(0)
+        file.write(csv_bytes(HEADER, *refill))
+    assert path.stat().st_size > watch.offset  # type: ignore[attr-defined]
+    assert ids(watch.poll()) == [f"r{number}" for number in range(10, 20)]
+    assert len(notes) == 1, notes
+    assert "records may repeat" in notes[0]
+    append(path, csv_bytes(row(20)))
+    assert ids(watch.poll()) == ["r20"]
+    assert len(notes) == 1, notes
+
+
+def test_csv_refilled_with_the_same_first_rows_keeps_its_place(tmp_path: Path) -> None:
+    """Truncated and written again with the same records plus new ones: nothing printed twice."""
+    rows = [row(number, exc=TRACEBACK) for number in range(1, 6)]
+    path = new_csv(tmp_path / "log.csv", *rows)
+    watch, notes = watch_of(path)
+    with path.open("r+b") as file:
+        file.truncate(0)
+        file.write(csv_bytes(HEADER, *rows, row(6), row(7)))
+    assert ids(watch.poll()) == ["r6", "r7"]
+    assert notes == []
+
+
+@pytest.mark.parametrize("chunk", [7, 100, 1 << 20])
+@pytest.mark.parametrize("how", ["in place", "os.replace"])
+def test_csv_rewritten_with_the_oldest_rows_deleted_resumes_after_the_last_record_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str, chunk: int
+) -> None:
+    monkeypatch.setattr(records, "CHUNK_BYTES", chunk)  # the search for the last records read, chunk by chunk
+    rows = [
+        row(number, NAMES[number % len(NAMES)], exc=TRACEBACK if number % 3 else "") for number in range(40)
+    ]
+    path = new_csv(tmp_path / "log.csv", *rows)
+    watch, notes = watch_of(path)
+    assert ids(watch.backlog(2)) == ["r38", "r39"]
+    append(path, csv_bytes(row(40)))
+    assert ids(watch.poll()) == ["r40"]
+    kept = [*rows[30:], row(40), *(row(number, "日本語のタスク") for number in range(41, 60))]
+    data = csv_bytes(HEADER, *kept)  # smaller than before at first, then past the old offset
+    if how == "in place":
+        path.write_bytes(data)
+    else:
+        staged = tmp_path / "log.csv.new"
+        staged.write_bytes(data)
+        os.replace(staged, path)
+    assert ids(watch.poll()) == [f"r{number}" for number in range(41, 60)]
+    assert len(notes) == 1, notes
+    assert "resuming after the last record read" in notes[0]
+    append(path, csv_bytes(row(60)))
+    assert ids(watch.poll()) == ["r60"]
+    assert watch.poll() == []
+    assert len(notes) == 1, notes
+
+
+@pytest.mark.parametrize("chunk", [5, 30, 1 << 20])
+def test_csv_rewrite_resumes_after_the_right_copy_of_a_repeated_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """The last row read occurs twice in the rewritten file: the records read before it pick the copy."""
+    monkeypatch.setattr(records, "CHUNK_BYTES", chunk)
+    same = row(5)
+    path = new_csv(tmp_path / "log.csv", row(1), row(2), same, row(3), same)
+    watch, notes = watch_of(path)
+    path.write_bytes(csv_bytes(HEADER, row(2), same, row(3), same, same, row(4)))
+    assert ids(watch.poll()) == ["r5", "r4"]  # the second copy of r5 after r3 is where it was; then new rows
+    assert len(notes) == 1, notes
+
+
+@pytest.mark.parametrize("chunk", [5, 1 << 20])
+def test_csv_rewrite_does_not_take_a_quoted_copy_of_the_last_row_for_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """The bytes of the last row read, inside a quoted field of another row, are not a record boundary."""
+    monkeypatch.setattr(records, "CHUNK_BYTES", chunk)
+    last = row(2)
+    path = new_csv(tmp_path / "log.csv", row(1), last)
+    watch, notes = watch_of(path)
+    inside = csv_bytes(last).decode("utf-8")
+    path.write_bytes(csv_bytes(HEADER, row(3, exc="\n" + inside), row(4)))
+    assert ids(watch.poll()) == ["r3", "r4"]
+    assert "records may repeat" in notes[0]
+
+
+def test_csv_log_replaced_by_a_folder_is_waited_out_then_followed_again(tmp_path: Path) -> None:
+    path = new_csv(tmp_path / "log.csv", row(1))
+    watch, notes = watch_of(path)
+    append(path, csv_bytes(row(2)))
+    aside = tmp_path / "aside.csv"
+    path.rename(aside)
+    path.mkdir()
+    append(aside, csv_bytes(row(3)))  # the writer still had the old file open
+    assert ids(watch.poll()) == ["r2", "r3"]
+    assert ids(watch.poll()) == []
+    assert len(notes) == 1, notes
+    assert "no longer a file" in notes[0]
+    (path / "x.json").write_text("{}", "utf-8")
+    assert watch.poll() == []
+    assert len(notes) == 1, notes
+    shutil.rmtree(path)
+    append(aside, csv_bytes(row(4)))
+    aside.rename(path)  # the same file back, grown: followed on
+    assert ids(watch.poll()) == ["r4"]
+    assert len(notes) == 1, notes
+    path.unlink()
+    path.mkdir()
+    assert watch.poll() == []
+    assert len(notes) == 2, notes
+    path.rmdir()
+    new_csv(path, row(3), row(4), row(5))  # another file, holding what was read: resumed after it
+    assert ids(watch.poll()) == ["r5"]
+    assert len(notes) == 3, notes
+    assert "replaced: resuming after the last record read" in notes[2]
+    path.unlink()
+    path.mkdir()
+    assert watch.poll() == []
+    path.rmdir()
+    new_csv(path, row(6))  # a new log
+    assert ids(watch.poll()) == ["r6"]
+    assert len(notes) == 5, notes
+    assert "following it from its start" in notes[4]
+
+
+def test_csv_log_replaced_by_a_fifo_is_waited_out_without_opening_it(tmp_path: Path) -> None:
+    path = new_csv(tmp_path / "log.csv", row(1))
+    watch, notes = watch_of(path)
+    path.unlink()
+    os.mkfifo(path)
+    assert watch.poll() == []  # opening the FIFO would block: it is not opened
+    assert len(notes) == 1, notes
+    path.unlink()
+    new_csv(path, row(1), row(2))
+    assert ids(watch.poll()) == ["r2"]
+
+
 def test_csv_watch_applies_the_query_to_new_records(tmp_path: Path) -> None:
     path = new_csv(tmp_path / "log.csv", row(1, "wörld ✓", "fail", exc=TRACEBACK), row(2))
     query = Query(tasks=("wörld*",), actions=(Action.FAIL,), grep="ünïcödé")
@@ -373,7 +516,7 @@ def test_csv_backlog_reads_backwards_across_block_boundaries(
             for n in range(60)]  # fmt: skip
     path = new_csv(tmp_path / "log.csv", *rows)
     append(path, csv_bytes(row(60, exc=TRACEBACK))[:30])  # a half-written last row
-    monkeypatch.setattr(csvfile, "CHUNK_BYTES", chunk)
+    monkeypatch.setattr(records, "CHUNK_BYTES", chunk)
     watch, _ = watch_of(path, Query(actions=(Action.FAIL,)))
     expected = [r[3] for r in rows if r[1] == "fail"]
     assert ids(watch.backlog(7)) == expected[-7:]
@@ -381,7 +524,8 @@ def test_csv_backlog_reads_backwards_across_block_boundaries(
 
 
 def test_csv_poll_reads_only_the_appended_bytes(tmp_path: Path) -> None:
-    """Each poll costs the new records, not the file: count the bytes read through the followed handle."""
+    """Each poll costs the new records (and a check of the file's first bytes and of the last record
+    read), not the file: count the bytes read through the followed handle."""
     path = new_csv(tmp_path / "log.csv", *(row(n, exc=TRACEBACK) for n in range(3000)))
     watch, _ = watch_of(path)
     assert isinstance(watch, CsvWatch)
@@ -390,10 +534,13 @@ def test_csv_poll_reads_only_the_appended_bytes(tmp_path: Path) -> None:
     watch.file = counted  # type: ignore[assignment]
     assert watch.poll() == []
     assert counted.bytes_read == 0
-    data = csv_bytes(*(row(n, "wörld ✓") for n in range(3000, 3010)))
-    append(path, data)
-    assert len(watch.poll()) == 10
-    assert counted.bytes_read == len(data)
+    for first in (3000, 3010):
+        data = csv_bytes(*(row(n, "wörld ✓") for n in range(first, first + 10)))
+        last_read = csv_bytes(row(first - 1, "wörld ✓") if first > 3000 else row(first - 1, exc=TRACEBACK))
+        append(path, data)
+        before = counted.bytes_read
+        assert len(watch.poll()) == 10
+        assert counted.bytes_read - before == csv_follow.HEAD_BYTES + len(last_read) + len(data)
 
 
 class CountingReader:
@@ -809,6 +956,27 @@ def test_memory_stays_flat_while_following_csv(tmp_path: Path) -> None:
     assert growth < 100_000, growth
 
 
+def test_memory_stays_flat_while_following_csv_through_rewrites(tmp_path: Path) -> None:
+    """Every 40 polls the log is rewritten with its oldest rows deleted (as a log trimmer does)."""
+    path = new_csv(tmp_path / "log.csv", row(0))
+    watch, notes = watch_of(path)
+    written: list[Row] = [row(0)]
+
+    def write(number: int) -> None:
+        fresh = [row(number * 5 + k, exc=TRACEBACK) for k in range(1, 6)]
+        written.extend(fresh)
+        if number % 40 == 39:
+            del written[:-20]
+            path.write_bytes(csv_bytes(HEADER, *written))
+        else:
+            append(path, csv_bytes(*fresh))
+
+    growth, printed = grown_memory(watch, write, 400)
+    assert printed == 2000
+    assert len(notes) == 10, notes
+    assert growth < 100_000, growth
+
+
 @pytest.mark.parametrize("ddl", [ROWID_DDL, TEXT_KEY_DDL], ids=["rowid", "created"])
 def test_memory_stays_flat_while_following_sqlite(tmp_path: Path, ddl: str) -> None:
     path = tmp_path / "log.db"
@@ -904,7 +1072,7 @@ def test_tail_n_with_tracebacks_at_block_boundaries(
     rows = [row(n, NAMES[n % len(NAMES)], ("run", "fail", "success")[n % 3],
                 exc=(TRACEBACK + "\n") * (n % 4) if n % 3 == 1 else "") for n in range(200)]  # fmt: skip
     path = new_csv(tmp_path / "log.csv", *rows)
-    monkeypatch.setattr(csvfile, "CHUNK_BYTES", chunk)
+    monkeypatch.setattr(records, "CHUNK_BYTES", chunk)
     cases: list[tuple[tuple[str, ...], list[Row]]] = [
         ((), rows),
         (("-a", "fail"), [r for r in rows if r[1] == "fail"]),
@@ -933,17 +1101,17 @@ def test_tail_n_on_csv_reads_back_to_the_nth_match_not_the_file(
     rows = [row(n, NAMES[n % len(NAMES)], exc=TRACEBACK if n % 5 == 0 else "") for n in range(20_000)]
     rows[100] = row(100, "long_running", "crash")  # the only crash, near the start
     path = new_csv(tmp_path / "log.csv", *rows)
-    monkeypatch.setattr(csvfile, "CHUNK_BYTES", 16_384)
+    monkeypatch.setattr(records, "CHUNK_BYTES", 16_384)
     chunks = len(path.read_bytes()) // 16_384
-    backward = csvfile.read_records_backward
+    backward = records.read_chunks_backward
     taken: list[int] = []
 
-    def counted(path: Path, start: int, end: int) -> Iterator[list[str]]:
-        for texts in backward(path, start, end):
-            taken.append(len(texts))
-            yield texts
+    def counted(path: Path, start: int, end: int) -> Iterator[records.Chunk]:
+        for chunk in backward(path, start, end):
+            taken.append(len(chunk.texts))
+            yield chunk
 
-    monkeypatch.setattr(csvfile, "read_records_backward", counted)
+    monkeypatch.setattr(records, "read_chunks_backward", counted)
     lines = invoke("tail", "-r", str(path), "-n", "10", "-o", "jsonl")[1]
     assert [json.loads(line)["run_id"] for line in lines] == [f"r{n}" for n in range(19_990, 20_000)]
     assert len(taken) <= 2 < chunks
@@ -1220,6 +1388,82 @@ def test_e2e_sqlite_table_without_key_overlap_and_deduplication(
     assert Counter(printed) == Counter(expected)
     assert follower.quiet(0.5) == []
     assert_ended_by_ctrl_c(follower)
+
+
+FILE_OPERATIONS_WRITER = """
+import csv, io, json, os, sys, time
+path, plan = sys.argv[1], json.load(open(sys.argv[2], encoding="utf-8"))
+header = plan["header"]
+
+def text(rows):
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    return buffer.getvalue().encode("utf-8")
+
+for step, rows in plan["steps"]:
+    if step == "append":
+        with open(path, "ab") as file:
+            file.write(text(rows))
+    elif step == "replace":  # rewritten aside, then os.replace: a new inode
+        with open(path + ".new", "wb") as file:
+            file.write(text([header, *rows]))
+        os.replace(path + ".new", path)
+    elif step == "refill":  # truncated and written again in one go: the same inode
+        with open(path, "r+b") as file:
+            file.truncate(0)
+            file.write(text([header, *rows]))
+    elif step == "folder":
+        os.replace(path, path + ".old")
+        os.mkdir(path)
+    elif step == "file":
+        os.rmdir(path)
+        with open(path + ".tmp", "wb") as file:
+            file.write(text([header, *rows]))
+        os.replace(path + ".tmp", path)
+    time.sleep(0.6)
+"""
+
+
+def test_e2e_rotation_rewrites_and_a_folder_print_every_record_once(
+    tmp_path: Path, spawn: Callable[..., Follower]
+) -> None:
+    path = new_csv(tmp_path / "log.csv", *(row(n) for n in range(10)))
+    follower = spawn("--interval", "0.1", "-n", "1", "-o", "jsonl", "-r", str(path))
+    assert [item["run_id"] for item in follower.records(1)] == ["r9"]
+    batches = [[row(n, NAMES[n % len(NAMES)], exc=TRACEBACK if n % 4 == 0 else "") for n in range(start, start + 12)]
+               for start in range(100, 1000, 100)]  # fmt: skip
+    steps = [
+        ("append", batches[0]),
+        ("replace", [*batches[0][6:], *batches[1]]),  # the oldest rows deleted, then new ones: resumed
+        ("append", batches[2]),
+        ("refill", [*batches[1][-2:], *batches[2], *batches[3]]),  # same inode, past the old offset: resumed
+        ("refill", batches[4] * 3),  # a new log in the same file, bigger than the old offset: from the top
+        ("folder", []),
+        ("file", [*batches[4], *batches[5]]),  # a file again, holding the last record read: resumed
+        ("append", batches[6]),
+    ]
+    plan = {"header": HEADER, "steps": steps}
+    run_writer(FILE_OPERATIONS_WRITER, str(path), dump(tmp_path / "plan.json", plan), timeout=60)
+    expected = [
+        *batches[0],
+        *batches[1],
+        *batches[2],
+        *batches[3],
+        *(batches[4] * 3),
+        *batches[5],
+        *batches[6],
+    ]
+    assert [item["run_id"] for item in follower.records(len(expected))] == [r[3] for r in expected]
+    assert follower.quiet(0.4) == []
+    assert_ended_by_ctrl_c(follower)
+    notes = [line.split(": ", 1)[1].strip() for line in follower.errors]
+    assert notes == [
+        f"{path} was replaced: resuming after the last record read",
+        f"{path} was rewritten: resuming after the last record read",
+        f"{path} was rewritten without the last record read: reading it again from its start (records may repeat)",
+        f"{path} is no longer a file: waiting for a file there",
+        f"{path} was replaced: resuming after the last record read",
+    ], follower.errors
 
 
 def test_e2e_output_is_flushed_per_record(tmp_path: Path, spawn: Callable[..., Follower]) -> None:

@@ -94,3 +94,94 @@ def test_level_filter_on_log_records() -> None:
         run_cli("ls", "-r", str(ROCKETRY / "minimal.csv"), "--level", "info", expect=2), "levelname"
     )
     assert_one_error_line(run_cli("ls", "-r", path, "--level", "loud", expect=2), "loud")
+
+
+# --- hostile values and broken files (issue #11.9, #13) -------------------------------------------------
+
+GOOD = {"task_name": "a", "action": "run", "created": 1_763_700_000.5, "run_id": "1"}
+
+
+@pytest.mark.parametrize(
+    "created",
+    ["NaN", "Infinity", "-Infinity", '"soon"', '{"at": 1}', "null", "[1]", "true", "1e400", "1e300", '""'],
+)
+@pytest.mark.parametrize("style", ["array", "lines"])
+def test_a_json_record_whose_created_is_no_time_costs_its_row(
+    tmp_path: Path, created: str, style: str
+) -> None:
+    bad = json.dumps({**GOOD, "run_id": "2"}).replace("1763700000.5", created)
+    good = json.dumps(GOOD)
+    path = tmp_path / ("log.json" if style == "array" else "log.jsonl")
+    path.write_text(f"[{good}, {bad}]" if style == "array" else f"{good}\n\n{bad}\n", "utf-8")
+    for command in (("ls",), ("tail", "-n", "5"), ("runs",), ("tasks",), ("runtimes",)):
+        result = run_cli(*command, "-r", str(path), "-o", "jsonl")
+        assert len(result.stdout.splitlines()) == 1, (command, result.stdout)
+        where = "index 1" if style == "array" else "line 3"
+        assert result.stderr.startswith(f"tasklog: warning: skipped 1 malformed row(s) in {path} (e.g. ")
+        assert where in result.stderr, result.stderr
+    strict = run_cli("ls", "-r", str(path), "--strict", expect=3)
+    assert_one_error_line(strict, f"malformed row in {path}", where)
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        ('[{"task_name": "a", "action": "run", "created": 1}', "not valid JSON"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ('["task_name"]', "no task_name/action/created"),
+        ("[1, 2, 3]", "not a task log"),
+        ('{"a": 1}', "not a task log"),
+        ("[" + "1" * 5000 + "]", "not valid JSON"),
+        ("  \n ", "empty"),
+    ],
+)
+def test_a_broken_json_file_is_one_error_line(tmp_path: Path, content: str, fragment: str) -> None:
+    path = tmp_path / "log.json"
+    path.write_text(content, "utf-8")
+    assert_one_error_line(run_cli("ls", "-r", str(path), expect=3), str(path), fragment)
+
+
+def test_a_json_file_that_is_not_utf8_is_one_cannot_read_line(tmp_path: Path) -> None:
+    path = tmp_path / "log.json"
+    path.write_bytes(b'[{"task_name": "\xff\xfe"}]')
+    assert_one_error_line(run_cli("ls", "-r", str(path), expect=3), f"cannot read {path}", "not UTF-8")
+
+
+def test_json_lines_split_only_at_line_feeds(tmp_path: Path) -> None:
+    """U+2028, U+0085 and a lone CR inside a string are no line ends (str.splitlines would cut there)."""
+    items = [{**GOOD, "message": "one\u2028two\x85three\rfour"}, {**GOOD, "run_id": "2", "message": "\u2029"}]
+    path = tmp_path / "log.jsonl"
+    path.write_text("".join(json.dumps(item, ensure_ascii=False) + "\n" for item in items), "utf-8")
+    result = run_cli("ls", "-r", str(path), "-o", "jsonl", "--fields", "message")
+    assert [json.loads(line)["message"] for line in result.stdout.split("\n") if line] == [
+        item["message"] for item in items
+    ]
+    assert result.stderr == ""
+
+
+def test_a_json_folder_names_the_file_of_a_malformed_record(tmp_path: Path) -> None:
+    folder = tmp_path / "repo"
+    folder.mkdir()
+    (folder / "a.json").write_text(json.dumps(GOOD), "utf-8")
+    (folder / "b.json").write_text(json.dumps({**GOOD, "created": float("nan")}), "utf-8")
+    (folder / "c.json").write_text("{broken", "utf-8")
+    result = run_cli("ls", "-r", str(folder), "-o", "jsonl")
+    assert len(result.stdout.splitlines()) == 1
+    assert "skipped 2 malformed row(s)" in result.stderr
+    assert_one_error_line(run_cli("ls", "-r", str(folder), "--strict", expect=3), "file ")
+
+
+@pytest.mark.parametrize("created", ["nan", "inf", "-inf", "1e400", "NaN"])
+def test_a_csv_row_whose_created_is_no_time_costs_its_row_and_names_its_line(
+    tmp_path: Path, created: str
+) -> None:
+    path = tmp_path / "log.csv"
+    path.write_text(
+        f'task_name,action,created,exc_text\r\na,run,1,"two\nlines"\r\nb,run,{created},\r\nc,run,3,\r\n',
+        "utf-8",
+    )
+    for command in (("ls",), ("tail", "-n", "5"), ("runs",), ("tasks",)):
+        result = run_cli(*command, "-r", str(path), "-o", "jsonl")
+        assert len(result.stdout.splitlines()) == 2, (command, result.stdout)
+        assert "(e.g. " in result.stderr and "line 4, " in result.stderr, result.stderr
+    assert_one_error_line(run_cli("ls", "-r", str(path), "--strict", expect=3), f"{path}", "line 4, ")

@@ -96,8 +96,7 @@ def test_the_warning_and_the_error_name_what_is_wrong(hostile_db: Path) -> None:
     assert_one_error_line(strict, "rowid 3: created is not a time: bytes b'\\x00\\xff'")
     skipped = run_cli("ls", "-r", str(hostile_db), "--fields", "run_id")
     assert (
-        "(first: rowid 3: created is not a time: bytes b'\\x00\\xff'; --strict fails on them)"
-        in skipped.stderr
+        "(e.g. rowid 3: created is not a time: bytes b'\\x00\\xff'; --strict fails on them)" in skipped.stderr
     )
     records = skipped.stdout.split()
     assert records[:2] == ["r1", "r1"]
@@ -206,7 +205,7 @@ def test_postgresql_nan_and_infinity_in_created() -> None:
             ("t", 2, 1, 1)
         ]
         strict = run_cli("ls", "-r", spec, "--strict", expect=3)
-        assert_one_error_line(strict, "id 4: created is out of range: inf")
+        assert_one_error_line(strict, "id 4: inf is not a time")
         info = json.loads(run_cli("info", "-r", spec, "-o", "json").stdout)
         assert info["last"] == "1970-01-01T00:00:20.000000+00:00"
     finally:

@@ -101,7 +101,7 @@ class Invocation:
         if "repo" in self.__dict__ and self.repo.skipped:
             self.diagnostics.warning(
                 f"skipped {self.repo.skipped} malformed row(s) in {self.repo.label} "
-                f"(first: {self.repo.first_malformed}; --strict fails on them)"
+                f"(e.g. {self.repo.first_malformed}; --strict fails on them)"
             )
         return ExitCode.OK if count else ExitCode.NO_MATCH
 

@@ -1,9 +1,12 @@
-"""Resolve a `--repo` SPEC to a Source, in DESIGN §1's order, through one registry of store kinds."""
+"""Resolve a `--repo` SPEC to a Source, in DESIGN §1's order, through registries of store kinds."""
 
 import re
+import stat
+import sys
 from collections.abc import Callable
-from importlib import resources
+from importlib import import_module, resources
 from pathlib import Path
+from typing import TypeVar
 
 from tasklog_cli.errors import SourceError, UsageError
 from tasklog_cli.selection import Selection
@@ -12,27 +15,23 @@ from tasklog_cli.sources.base import OpenOptions, Source, Summary
 __all__ = ["OpenOptions", "Selection", "Source", "Summary", "open_source"]
 
 SQLITE_MAGIC = b"SQLite format 3\0"
+STDIN_SPEC = "-"
 _USER_REPO = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*")
 _EXTENSIONS = {".csv": "csv", ".json": "json", ".jsonl": "json", ".db": "sqlite", ".sqlite": "sqlite"}
 _EXTENSIONS[".sqlite3"] = "sqlite"
 
-
-def _open_csv(path: Path, options: OpenOptions) -> Source:
-    from tasklog_cli.sources.csvfile import CsvSource
-
-    return CsvSource(path, options)
+Target = TypeVar("Target")
+Opener = Callable[[Target, OpenOptions], Source]
 
 
-def _open_json(path: Path, options: OpenOptions) -> Source:
-    from tasklog_cli.sources.jsonfile import JsonDumpSource
+def lazy(module: str, name: str) -> Opener[Target]:
+    """An opener that imports `module` only when a store of its kind is opened."""
 
-    return JsonDumpSource(path, options)
+    def open_store(target: Target, options: OpenOptions) -> Source:
+        opener: Opener[Target] = getattr(import_module(module), name)
+        return opener(target, options)
 
-
-def _open_folder(path: Path, options: OpenOptions) -> Source:
-    from tasklog_cli.sources.jsonfile import JsonDirectorySource
-
-    return JsonDirectorySource(path, options)
+    return open_store
 
 
 def _open_sqlite(path: Path, options: OpenOptions) -> Source:
@@ -41,18 +40,41 @@ def _open_sqlite(path: Path, options: OpenOptions) -> Source:
     return open_sql(sqlite_url(path), options)
 
 
-FILE_OPENERS: dict[str, Callable[[Path, OpenOptions], Source]] = {
-    "csv": _open_csv,
-    "json": _open_json,
+_SQL: Opener[str] = lazy("tasklog_cli.sources.sql", "open_sql")
+_REDIS: Opener[str] = lazy("tasklog_cli.sources.taskflow", "open_redis")
+
+# URL schemes by the name before any `+driver`: a new kind of server store is one entry here.
+URL_OPENERS: dict[str, Opener[str]] = {
+    "sqlite": _SQL,
+    "postgresql": _SQL,
+    "mysql": _SQL,
+    "mariadb": _SQL,
+    "redis": _REDIS,
+    "rediss": _REDIS,
+}
+
+# Kinds of file (see `file_kind`): a new kind of file store is one entry here.
+FILE_OPENERS: dict[str, Opener[Path]] = {
+    "csv": lazy("tasklog_cli.sources.csvfile", "CsvSource"),
+    "json": lazy("tasklog_cli.sources.jsonfile", "JsonDumpSource"),
     "sqlite": _open_sqlite,
-    "folder": _open_folder,
+    "folder": lazy("tasklog_cli.sources.jsonfile", "JsonDirectorySource"),
+    "stream": lazy("tasklog_cli.sources.stream", "open_stream"),
 }
 
 
 def file_kind(path: Path) -> str:
-    """Which opener reads a path: by folder, extension, then content."""
-    if path.is_dir():
+    """Which opener reads a path: by its type (folder, pipe), extension, then content."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        raise SourceError(f"cannot read {path}: {exc.strerror}") from exc
+    if stat.S_ISDIR(mode):
         return "folder"
+    if stat.S_ISFIFO(mode):
+        return "stream"
+    if not stat.S_ISREG(mode):
+        raise SourceError(f"cannot read {path}: it is {not_a_file(mode)}, not a file or folder")
     if path.suffix.lower() in _EXTENSIONS:
         return _EXTENSIONS[path.suffix.lower()]
     try:
@@ -62,9 +84,28 @@ def file_kind(path: Path) -> str:
         raise SourceError(f"cannot read {path}: {exc.strerror}") from exc
     if head.startswith(SQLITE_MAGIC):
         return "sqlite"
-    if head.lstrip()[:1] in (b"[", b"{"):
+    if head.removeprefix(b"\xef\xbb\xbf").lstrip()[:1] in (b"[", b"{"):  # after a UTF-8 BOM
         return "json"
     return "csv"
+
+
+def not_a_file(mode: int) -> str:
+    """What a path that is no regular file, folder or pipe is, in words."""
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "no regular file"
+
+
+def is_stream(spec: str) -> bool:
+    """Whether a SPEC names a stream (`-`, a FIFO): it can be read only once, so only by the command."""
+    if spec == STDIN_SPEC:
+        return True
+    try:
+        return "://" not in spec and stat.S_ISFIFO(Path(spec).expanduser().stat().st_mode)
+    except (OSError, ValueError):
+        return False
 
 
 def demo_path() -> Path:
@@ -72,16 +113,20 @@ def demo_path() -> Path:
     return Path(str(resources.files("tasklog_cli") / "data" / "demo.csv"))
 
 
+def url_scheme(spec: str) -> str:
+    """The store kind a URL names: its scheme without a `+driver` part, lower case."""
+    return spec.split("://", 1)[0].split("+", 1)[0].lower()
+
+
 def open_source(spec: str, options: OpenOptions) -> Source:
-    """Open the store a SPEC names: URL, existing path, `demo`, or `package.module:attr`."""
+    """Open the store a SPEC names: URL, existing path, `demo`, `package.module:attr`, or `-`."""
     if "://" in spec:
-        if spec.split("://", 1)[0].lower() in ("redis", "rediss"):
-            from tasklog_cli.sources.taskflow import open_redis
-
-            return open_redis(spec, options)
-        from tasklog_cli.sources.sql import open_sql
-
-        return open_sql(spec, options)
+        scheme = url_scheme(spec)
+        if scheme not in URL_OPENERS:
+            raise SourceError(
+                f"unknown URL scheme {scheme!r}: tasklog reads {', '.join(s + '://' for s in URL_OPENERS)}"
+            )
+        return URL_OPENERS[scheme](spec, options)
     path = Path(spec).expanduser()
     if path.exists():
         try:
@@ -103,7 +148,13 @@ def open_source(spec: str, options: OpenOptions) -> Source:
         from tasklog_cli.sources.redbird import open_user_repo
 
         return open_user_repo(spec, options)
+    if spec == STDIN_SPEC:
+        if sys.stdin is None or sys.stdin.isatty():
+            raise UsageError("-r - reads standard input, which is a terminal here: pipe a log into it")
+        from tasklog_cli.sources.stream import open_stdin
+
+        return open_stdin(options)
     raise SourceError(
         f"no source {spec!r}: not a URL (sqlite:///app.db), not an existing file or folder, "
-        "not 'demo', not package.module:attr"
+        "not 'demo', not package.module:attr, not - (standard input)"
     )

@@ -73,7 +73,7 @@ class Source(ABC):
         self.columns = tuple(columns)
         self.options = options
         self.skipped = 0
-        self.first_malformed: str | None = None  # why the first skipped row was skipped
+        self.first_malformed: str | None = None  # why (and where) the first row skipped was skipped
         missing = [name for name in REQUIRED_COLUMNS if name not in self.columns]
         if missing:
             raise SourceError(
@@ -123,9 +123,9 @@ class Source(ABC):
         """Count a skipped row, or fail on it under --strict."""
         if self.options.strict:
             raise SourceError(f"malformed row in {self.label}: {reason}")
-        self.skipped += 1
         if self.first_malformed is None:
             self.first_malformed = reason
+        self.skipped += 1
 
     @abstractmethod
     def scan(self, query: Query, fields: Collection[str] | None = None) -> Iterator[Record]:
