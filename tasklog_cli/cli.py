@@ -18,7 +18,13 @@ from typer.core import TyperGroup
 
 from tasklog_cli import __version__
 from tasklog_cli.checks import CHECK_FIELDS, Limits, find_problems
-from tasklog_cli.completion import complete_task
+from tasklog_cli.completion import (
+    complete_fields,
+    complete_repo,
+    complete_run_id,
+    complete_table,
+    complete_task,
+)
 from tasklog_cli.errors import ExitCode, TasklogError, UsageError
 from tasklog_cli.follow import follow
 from tasklog_cli.models import Action
@@ -49,6 +55,7 @@ from tasklog_cli.reports import (
     worst_first,
 )
 from tasklog_cli.runs import FAILURES, RUNNING, Run, run_selector
+from tasklog_cli.shell_completion import completion_app
 from tasklog_cli.sources import OpenOptions, Selection, Source, open_source
 from tasklog_cli.sources.base import check_names
 from tasklog_cli.times import TIME_FORMATS_HELP, Zone, iso_utc, parse_span, resolve_zone
@@ -153,16 +160,18 @@ app = typer.Typer(
     cls=TasklogGroup,
     name="tasklog",
     help="Inspect the task logs that Rocketry and fastapi-taskflow write: filter, pair runs, render.",
-    add_completion=True,
+    add_completion=False,
     pretty_exceptions_show_locals=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
+app.add_typer(completion_app)
+
 RepoOption = Annotated[
     str | None,
     typer.Option(
-        "--repo", "-r", metavar="SPEC", show_default=False,
+        "--repo", "-r", metavar="SPEC", show_default=False, autocompletion=complete_repo,
         help="Log store: a CSV/JSON/SQLite path, a SQLAlchemy URL, 'demo', or package.module:attr "
         "[env: TASKLOG_REPO].",
     ),
@@ -185,7 +194,10 @@ ActionOption = Annotated[
         help="run, success, fail, terminate, inaction or crash; repeatable.",
     ),
 ]
-RunIdOption = Annotated[list[str] | None, typer.Option("--run-id", metavar="ID", help="Run id; repeatable.")]
+RunIdOption = Annotated[
+    list[str] | None,
+    typer.Option("--run-id", metavar="ID", autocompletion=complete_run_id, help="Run id; repeatable."),
+]
 SinceOption = Annotated[
     str | None, typer.Option("--since", "-S", metavar="TIME", help=f"From this time on: {TIME_FORMATS_HELP}.")
 ]
@@ -209,7 +221,10 @@ FormatOption = Annotated[
                  case_sensitive=False, show_default=False),
 ]  # fmt: skip
 FieldsOption = Annotated[
-    str | None, typer.Option("--fields", metavar="A,B", help="Columns to print, or 'all'.")
+    str | None,
+    typer.Option(
+        "--fields", metavar="A,B", autocompletion=complete_fields, help="Columns to print, or 'all'."
+    ),
 ]
 ColorOption = Annotated[
     ColorChoice,
@@ -220,7 +235,10 @@ ColorOption = Annotated[
     ),
 ]
 UtcOption = Annotated[bool, typer.Option("--utc", help="Read naive times and show times in UTC.")]
-TableOption = Annotated[str | None, typer.Option("--table", metavar="NAME", help="SQL table to read.")]
+TableOption = Annotated[
+    str | None,
+    typer.Option("--table", metavar="NAME", autocompletion=complete_table, help="SQL table to read."),
+]
 StrictOption = Annotated[bool, typer.Option("--strict", help="Fail (exit 3) on a malformed row.")]
 RetryWindowOption = Annotated[
     str,
@@ -711,7 +729,10 @@ def tasks_command(
 def timeline_command(
     ctx: typer.Context,
     tasks: Annotated[
-        list[str], typer.Argument(metavar="TASK...", help="Task names or globs.", show_default=False)
+        list[str],
+        typer.Argument(
+            metavar="TASK...", help="Task names or globs.", show_default=False, autocompletion=complete_task
+        ),
     ],
     repo: RepoOption = None,
     run_id: RunIdOption = None,
