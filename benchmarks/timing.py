@@ -16,11 +16,13 @@ def data_file(count: int, suffix: str) -> Path:
     return path
 
 
-def best_time(command: list[str], repeat: int, stdin: str | None = None) -> tuple[float, str]:
+def best_time(
+    command: list[str], repeat: int, stdin: str | None = None, env: dict[str, str] | None = None
+) -> tuple[float, str]:
     """Best wall time of `repeat` runs of a whole process (start-up included), and its last stdout."""
     best, out = float("inf"), ""
     for _ in range(repeat):
         started = time.perf_counter()
-        out = subprocess.run(command, input=stdin, capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(command, input=stdin, capture_output=True, text=True, check=True, env=env).stdout
         best = min(best, time.perf_counter() - started)
     return best, out

@@ -2,18 +2,15 @@
 
 from pathlib import Path
 
-from typer._completion_shared import get_completion_script
+from tasklog_cli.shell_completion import completion_script
 
 COMPLETIONS = Path(__file__).resolve().parent.parent / "completions"
 FILES = {"bash": "tasklog.bash", "zsh": "_tasklog", "fish": "tasklog.fish"}
 
 
 def scripts() -> dict[str, str]:
-    """Each shell's script, as `tasklog --show-completion SHELL` would print it."""
-    return {
-        name: get_completion_script(prog_name="tasklog", complete_var="_TASKLOG_COMPLETE", shell=shell) + "\n"
-        for shell, name in FILES.items()
-    }
+    """Each shell's script, as `tasklog completion show SHELL` prints it."""
+    return {name: completion_script(shell) for shell, name in FILES.items()}
 
 
 def main() -> None:

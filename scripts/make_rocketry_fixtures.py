@@ -7,7 +7,9 @@ SQLAlchemy, then runs ``scripts/rocketry_fixture_app.py`` inside it:
   to several Red Bird repos; it is SIGKILLed mid-run and restarted on the same
   stores so that Rocketry logs ``crash`` rows, then it shuts down cleanly.
 * demo (``tasklog_cli/data/demo.csv``): a TaskRunRecord CSV of ~15 scheduler
-  hours (accelerated session clock), also killed once and restarted.
+  hours (accelerated session clock), also killed once and restarted; then made
+  neutral: its naive start/end rewritten from the app's zone to UTC (what
+  Rocketry writes under TZ=UTC) and the machine's paths in tracebacks to /app.
 
 Afterwards it checks that every scenario and CSV quirk described in
 ``tests/data/rocketry/README.md`` is really present, refreshes the counts
@@ -23,6 +25,7 @@ import collections
 import csv
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -30,7 +33,9 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 APP = REPO_ROOT / "scripts" / "rocketry_fixture_app.py"
@@ -64,6 +69,8 @@ DEMO_MAX_BYTES = 500_000
 DEMO_MIN_ROWS, DEMO_MAX_ROWS = 200, 2500
 UUID_HEX_LEN = 32
 DEFAULT_TZ = "Europe/Helsinki"  # start/end are naive local wall-clock times of this zone
+NEUTRAL_ROOT = "/app"  # the demo's tracebacks name this checkout as /app and the venv as /app/.venv
+DEMO_TIME_COLUMNS = ("start", "end")
 COUNTS_BEGIN = "<!-- task_run.csv counts: begin (generated) -->"
 COUNTS_END = "<!-- task_run.csv counts: end -->"
 
@@ -144,8 +151,8 @@ def generate_fixtures(python: Path, out: Path, env: dict[str, str]) -> None:
     run_clean([*base, "--phase", "restart", "--run-seconds", "30"], env, 120)
 
 
-def generate_demo(python: Path, demo: Path, env: dict[str, str]) -> None:
-    """Write the demo CSV (accelerated clock, killed once and restarted)."""
+def generate_demo(python: Path, demo: Path, env: dict[str, str], venv: Path) -> None:
+    """Write the demo CSV (accelerated clock, killed once and restarted), then make it neutral."""
     demo.parent.mkdir(parents=True, exist_ok=True)
     demo.unlink(missing_ok=True)
     clock = ["--clock-real-origin", repr(time.time())]  # one session clock for both runs
@@ -156,6 +163,29 @@ def generate_demo(python: Path, demo: Path, env: dict[str, str]) -> None:
         run_killed([*base, "--phase", "first", "--marker", str(marker)], env, marker, 15, 60)
     log("demo: restart, runs 75 s and shuts down")
     run_clean([*base, "--phase", "restart", "--run-seconds", "75"], env, 180)
+    roots = {str(venv.resolve()): f"{NEUTRAL_ROOT}/.venv", str(REPO_ROOT): NEUTRAL_ROOT}
+    neutralise_demo(demo, ZoneInfo(env["TZ"]), roots)
+
+
+def neutralise_demo(demo: Path, zone: ZoneInfo, roots: dict[str, str]) -> None:
+    """Rewrite the demo so it reads the same on every machine: naive start/end from `zone` to UTC,
+    and each path prefix in `roots` to its neutral one (same CSV dialect as Red Bird's)."""
+    with demo.open(newline="", encoding="utf-8") as file:
+        reader = csv.DictReader(file)
+        header = list(reader.fieldnames or ())
+        rows = list(reader)
+    for row in rows:
+        for name in DEMO_TIME_COLUMNS:
+            if row[name]:
+                local = datetime.fromisoformat(row[name]).replace(tzinfo=zone)
+                row[name] = str(local.astimezone(UTC).replace(tzinfo=None))
+        for name in header:
+            for machine_root, neutral_root in roots.items():
+                row[name] = row[name].replace(machine_root, neutral_root)
+    with demo.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.DictWriter(file, header)
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 # --------------------------------------------------------------------------
@@ -276,6 +306,14 @@ def verify_demo(demo: Path) -> str:
     require(DEMO_MIN_ROWS <= len(rows) <= DEMO_MAX_ROWS, f"demo has {len(rows)} rows")
     actions = {r["action"] for r in rows}
     require(actions == set(ACTIONS), f"demo actions {actions}")
+    for row in rows:
+        if row["action"] == "run":  # start comes up to 8 ms before created: ~5 s on the 600x clock
+            start = datetime.fromisoformat(row["start"]).replace(tzinfo=UTC).timestamp()
+            require(0 <= float(row["created"]) - start < 60, f"demo start/end not in UTC: {row}")
+    paths = re.findall(r'File "([^"]+)"', demo.read_text(encoding="utf-8").replace('""', '"'))
+    require(bool(paths), "demo has tracebacks")
+    foreign = sorted({path for path in paths if not path.startswith(f"{NEUTRAL_ROOT}/")})
+    require(not foreign, f"demo tracebacks name this machine's paths: {foreign}")
     return counts_table(rows)
 
 
@@ -315,7 +353,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if do_fixtures:
                 generate_fixtures(python, args.out, app_env(args.tz))
             if do_demo:
-                generate_demo(python, args.demo, app_env(args.tz))
+                generate_demo(python, args.demo, app_env(args.tz), args.venv)
         if do_fixtures:
             table = verify_fixtures(args.out)
             update_readme(args.out / "README.md", table)

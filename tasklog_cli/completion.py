@@ -1,111 +1,133 @@
-"""Shell completion of task names: read from the configured repo, cached, quick, silent on any error."""
+"""Typer autocompletion of option values: task names, run ids, fields and tables of the chosen repo,
+repo names and paths. Quick (a time budget, a cache) and silent on any error."""
 
-import hashlib
-import json
 import os
-import select
-import time
+from collections.abc import Callable, Iterable
+from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any
 
 import typer
 
-from tasklog_cli.query import Query
-from tasklog_cli.selection import Selection
-from tasklog_cli.sources import OpenOptions, is_stream, open_source
+from tasklog_cli.results import CHECK_FIELDS, RUN_FIELDS, RUNTIME_FIELDS, TASK_FIELDS
+from tasklog_cli.store_facts import StoreFacts, facts_in_time
 
-RECENT_RECORDS = 5000
-URL_CACHE_SECONDS = 60.0
 # Start-up takes ~0.2 s of the 0.3 s a completion may take; this is what is left for reading the store.
 ANSWER_SECONDS = 0.06
+LISTED_PATHS = 200
+SQLITE_URL = "sqlite:///"
+# The fields of what each command prints when it is not records (records: the store's own fields).
+COMMAND_FIELDS = {
+    "runs": (*RUN_FIELDS, "status"),
+    "runtimes": (*RUNTIME_FIELDS, "bucket"),
+    "tasks": TASK_FIELDS,
+    "check": CHECK_FIELDS,
+}
 
 
-def cache_path() -> Path:
-    """Where completion keeps what it learnt: $XDG_CACHE_HOME/tasklog/tasks.json."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "tasklog" / "tasks.json"
+def _option(ctx: typer.Context, name: str) -> object:
+    """An option's value given after the command, else before it."""
+    value = ctx.params.get(name)
+    if value is None and ctx.parent is not None:
+        value = ctx.parent.params.get(name)
+    return value
 
 
-def _signature(spec: str) -> list[Any]:
-    """What tells that a store changed: a file's size and time; for URLs, the minute (a short expiry)."""
-    path = Path(spec).expanduser()
-    if "://" not in spec and path.exists():
-        stat = path.stat()
-        return [stat.st_mtime_ns, stat.st_size]
-    return [int(time.time() // URL_CACHE_SECONDS)]
-
-
-def _cache_key(spec: str, table: str | None) -> str:
-    return hashlib.sha256(f"{spec}\0{table}".encode()).hexdigest()[:16]
-
-
-def _read_cache() -> dict[str, Any]:
-    path = cache_path()
-    return dict(json.loads(path.read_text("utf-8"))) if path.is_file() else {}
-
-
-def cached_names(spec: str, table: str | None) -> list[str]:
-    """What the cache knows of a store's task names, fresh or not."""
-    return list(_read_cache().get(_cache_key(spec, table), {}).get("tasks", []))
-
-
-def task_names(spec: str, table: str | None) -> list[str]:
-    """Task names of a store: those of its latest records, added to what the cache already knew."""
-    key = _cache_key(spec, table)
-    cache = _read_cache()
-    entry = cache.get(key, {})
-    signature = _signature(spec)
-    if entry.get("signature") == signature or is_stream(spec):  # a stream is the command's to read
-        return list(entry.get("tasks", []))
-    source = open_source(spec, OpenOptions(table=table, allow_code=False))  # never user code here
-    try:
-        recent = source.select(Query(), Selection(last=RECENT_RECORDS), fields=())
-        names = sorted(set(entry.get("tasks", [])) | {record.task_name for record in recent})
-    finally:
-        source.close()
-    cache[key] = {"signature": signature, "tasks": names}
-    path = cache_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(f".{os.getpid()}")
-    partial.write_text(json.dumps(cache), "utf-8")
-    partial.replace(path)  # atomic: a reader never sees half a file
-    return names
-
-
-def task_names_in_time(spec: str, table: str | None, budget: float) -> list[str]:
-    """Task names within `budget` seconds: a child process reads the store and fills the cache; when it
-    is late, what the cache knew is the answer and the child finishes the cache for the next time."""
-    reader, writer = os.pipe()
-    child = os.fork()
-    if child == 0:  # pragma: no cover - the child process
-        os.close(reader)
-        devnull = os.open(os.devnull, os.O_RDWR)
-        for stream in (0, 1, 2):  # let the shell's $(...) end with the parent, not with this child
-            os.dup2(devnull, stream)
-        try:
-            os.write(writer, json.dumps(task_names(spec, table)).encode())
-        finally:
-            os._exit(0)
-    os.close(writer)
-    try:
-        if select.select([reader], [], [], budget)[0]:
-            with os.fdopen(reader, "rb", closefd=False) as pipe:
-                answer: list[str] = json.loads(pipe.read() or b"[]")
-            os.waitpid(child, 0)
-            return answer
-        return cached_names(spec, table)
-    finally:
-        os.close(reader)
-
-
-def complete_task(ctx: typer.Context, incomplete: str) -> list[str]:
-    """Typer autocompletion for --task: the names that start with what was typed."""
+def _facts(ctx: typer.Context) -> StoreFacts:
+    """What is known of the repo the command line names (or TASKLOG_REPO, or the config's default)."""
     from tasklog_cli.config import choose_repo, load_config
 
-    try:
-        flag = ctx.params.get("repo") or (ctx.parent.params.get("repo") if ctx.parent else None)
-        choice = choose_repo(flag, os.environ.get("TASKLOG_REPO"), load_config())
-        names = task_names_in_time(choice.spec, choice.table, ANSWER_SECONDS)
-        return [name for name in names if name.startswith(incomplete)]
-    except Exception:  # completion must never print an error into the user's command line
+    repo = _option(ctx, "repo")
+    choice = choose_repo(
+        repo if isinstance(repo, str) else None, os.environ.get("TASKLOG_REPO"), load_config()
+    )
+    table = ctx.params.get("table")
+    return facts_in_time(choice.spec, table if isinstance(table, str) else choice.table, ANSWER_SECONDS)
+
+
+def _silent(
+    complete: Callable[[typer.Context, str], Iterable[str]],
+) -> Callable[[typer.Context, str], list[str]]:
+    """A completion that prints nothing but its answer: any error means no candidates."""
+
+    def answer(ctx: typer.Context, incomplete: str) -> list[str]:
+        try:
+            return [value for value in complete(ctx, incomplete) if value.startswith(incomplete)]
+        except Exception:  # completion must never print an error into the user's command line
+            return []
+
+    answer.__name__ = complete.__name__
+    answer.__doc__ = complete.__doc__
+    return answer
+
+
+@_silent
+def complete_task(ctx: typer.Context, incomplete: str) -> Iterable[str]:
+    """Task names of the repo (for --task and timeline's TASK...)."""
+    return _facts(ctx).tasks
+
+
+@_silent
+def complete_run_id(ctx: typer.Context, incomplete: str) -> Iterable[str]:
+    """The latest run ids, newest first; only those of the tasks given with -t (or TASK... before it)."""
+    tasks = [str(name) for name in (ctx.params.get("task") or ctx.params.get("tasks") or [])]
+    seen = dict.fromkeys(
+        run_id
+        for task, run_id in _facts(ctx).run_ids
+        if not tasks or any(task == name or fnmatchcase(task, name) for name in tasks)
+    )
+    return list(seen)
+
+
+@_silent
+def complete_fields(ctx: typer.Context, incomplete: str) -> Iterable[str]:
+    """Field names for --fields, after the commas already typed (`created,ta` -> `created,task_name`)."""
+    command = ctx.command.name or ""
+    if command in COMMAND_FIELDS:
+        names: Iterable[str] = COMMAND_FIELDS[command]
+    else:
+        names = _facts(ctx).fields
+        if command == "timeline":
+            names = ["run", "attempt", *names]
+    if not names:
         return []
+    head, comma, _ = incomplete.rpartition(",")
+    chosen = set(head.split(",")) if comma else set()
+    listed = [f"{head}{comma}{name}" for name in dict.fromkeys(names) if name not in chosen]
+    return listed if comma else [*listed, "all"]
+
+
+@_silent
+def complete_table(ctx: typer.Context, incomplete: str) -> Iterable[str]:
+    """The task-log tables of a SQL repo."""
+    return _facts(ctx).tables
+
+
+@_silent
+def complete_repo(ctx: typer.Context, incomplete: str) -> Iterable[str]:
+    """Repo names of the config, `demo`, and paths (folders end with `/`)."""
+    from tasklog_cli.config import load_config
+
+    if incomplete.startswith(SQLITE_URL):
+        return [SQLITE_URL + path for path in _paths(incomplete.removeprefix(SQLITE_URL))]
+    return [*load_config().repos, "demo", *_paths(incomplete)]
+
+
+def _paths(incomplete: str) -> list[str]:
+    """Files and folders that start with what was typed (`~` kept as typed; hidden ones when asked)."""
+    folder_typed, _, name_start = incomplete.rpartition("/")
+    folder_typed += "/" if folder_typed or incomplete.startswith("/") else ""
+    folder = Path(os.path.expanduser(folder_typed or "."))
+    listed: list[str] = []
+    try:
+        entries = os.scandir(folder)
+    except OSError:
+        return listed
+    with entries:
+        for entry in entries:
+            if entry.name.startswith(name_start) and (
+                name_start.startswith(".") or not entry.name.startswith(".")
+            ):
+                listed.append(folder_typed + entry.name + ("/" if entry.is_dir() else ""))
+                if len(listed) == LISTED_PATHS:
+                    break
+    return sorted(listed)

@@ -325,11 +325,11 @@ def test_memory_stays_flat_while_following_a_stream() -> None:
 @pytest.mark.parametrize("spec", ["-", "fifo"])
 def test_shell_completion_never_reads_a_stream(fifo: Path, spec: str) -> None:
     """Completing `-t` must not open a FIFO (it would wait for a writer, then take the command's data)."""
-    from tasklog_cli.completion import task_names
+    from tasklog_cli.store_facts import refresh_facts
 
     answer: list[list[str]] = []
     thread = threading.Thread(
-        target=lambda: answer.append(task_names(str(fifo) if spec == "fifo" else spec, None))
+        target=lambda: answer.append(refresh_facts(str(fifo) if spec == "fifo" else spec, None).tasks)
     )
     thread.start()
     thread.join(timeout=5)

@@ -17,6 +17,7 @@ from tasklog_cli.cli.options import (
     command,
     option,
 )
+from tasklog_cli.completion import complete_task
 from tasklog_cli.errors import ExitCode, UsageError
 from tasklog_cli.models import Outcome
 from tasklog_cli.render import HUMAN_FORMATS, render_facts, render_timeline
@@ -149,7 +150,10 @@ def tasks(run: Invocation, filters: RunFilters, options: TaskOptions) -> int:
 @dataclass(frozen=True)
 class TimelineOptions:
     names: Annotated[
-        list[str], typer.Argument(metavar="TASK...", help="Task names or globs.", show_default=False)
+        list[str],
+        typer.Argument(
+            metavar="TASK...", help="Task names or globs.", show_default=False, autocompletion=complete_task
+        ),
     ]
     last: LastRuns = None
     full: Annotated[bool, option("--full", panel=SELECTION)] = False

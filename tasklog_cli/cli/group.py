@@ -10,9 +10,11 @@ from typer.core import TyperCommand, TyperGroup
 
 from tasklog_cli import __version__
 from tasklog_cli.cli import help as texts
+from tasklog_cli.completion import complete_repo
 from tasklog_cli.diagnostics import Diagnostics
 from tasklog_cli.environment import Environment
 from tasklog_cli.errors import ExitCode
+from tasklog_cli.shell_completion import completion_app
 
 if TYPE_CHECKING:
     from typer import _click as click
@@ -120,7 +122,10 @@ def show_version(value: bool) -> None:
 def main_callback(
     ctx: typer.Context,
     repo: Annotated[
-        str | None, typer.Option("--repo", "-r", metavar="SPEC", help=texts.OPTIONS["repo"])
+        str | None,
+        typer.Option(
+            "--repo", "-r", metavar="SPEC", help=texts.OPTIONS["repo"], autocompletion=complete_repo
+        ),
     ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=show_version, is_eager=True, help=texts.OPTIONS["version"])
@@ -139,10 +144,11 @@ def make_app() -> typer.Typer:
         cls=TasklogGroup,
         name="tasklog",
         help=texts.APP,
-        add_completion=True,
+        add_completion=False,
         pretty_exceptions_show_locals=False,
         rich_markup_mode=None,
         context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120},
     )
     app.callback(invoke_without_command=True)(main_callback)
+    app.add_typer(completion_app)
     return app

@@ -56,6 +56,7 @@ COMMANDS = {
     "timeline": ("Runs", "A task's runs with their records and retries."),
     "check": ("Runs", "Health checks for cron: exit 1 on a problem."),
     "info": ("Store", "What a store is: model, columns, size, tasks."),
+    "completion": ("Setup", "Shell completion: install it, or show the script."),
 }
 # The order of option panels in a command's help.
 OPTION_PANELS = ("Arguments", "Filters", "Selection", "Source", "Output", "Options")

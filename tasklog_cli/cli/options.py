@@ -14,7 +14,13 @@ import typer
 
 from tasklog_cli.api import Filters
 from tasklog_cli.cli import help as texts
-from tasklog_cli.completion import complete_task
+from tasklog_cli.completion import (
+    complete_fields,
+    complete_repo,
+    complete_run_id,
+    complete_table,
+    complete_task,
+)
 from tasklog_cli.models import Action
 from tasklog_cli.render import FORMATS
 
@@ -24,16 +30,21 @@ SOURCE, FILTERS, OUTPUT, SELECTION = "Source", "Filters", "Output", "Selection"
 
 
 def option(
-    *names: str, panel: str, metavar: str | None = None, key: str | None = None, choices: Iterable[str] = ()
+    *names: str,
+    panel: str,
+    metavar: str | None = None,
+    key: str | None = None,
+    choices: Iterable[str] = (),
+    complete: Callable[..., list[str]] | None = None,
 ) -> Any:
     """A Typer option shown in a help panel, its help text from the help module (under `key`, else its
-    first name); `choices` are what shell completion offers."""
+    first name); shell completion offers `choices`, or what `complete` answers."""
     text = texts.OPTIONS[key or names[0].lstrip("-").replace("-", "_")]
     offered = tuple(choices)
-    complete = complete_task if names[0] == "--task" else complete_choice(offered) if offered else None
     return typer.Option(
-        *names, metavar=metavar, rich_help_panel=panel, help=text, show_default=False, autocompletion=complete
-    )
+        *names, metavar=metavar, rich_help_panel=panel, help=text, show_default=False,
+        autocompletion=complete or (complete_choice(offered) if offered else None),
+    )  # fmt: skip
 
 
 Names = list[str] | None
@@ -52,8 +63,12 @@ def complete_choice(values: Sequence[str]) -> Callable[[str], list[str]]:
 class SourceOptions:
     """Which store to read, and how."""
 
-    repo: Annotated[str | None, option("--repo", "-r", panel=SOURCE, metavar="SPEC")] = None
-    table: Annotated[str | None, option("--table", panel=SOURCE, metavar="NAME")] = None
+    repo: Annotated[
+        str | None, option("--repo", "-r", panel=SOURCE, metavar="SPEC", complete=complete_repo)
+    ] = None
+    table: Annotated[str | None, option("--table", panel=SOURCE, metavar="NAME", complete=complete_table)] = (
+        None
+    )
     utc: Annotated[bool, option("--utc", panel=SOURCE)] = False
     strict: Annotated[bool, option("--strict", panel=SOURCE)] = False
 
@@ -69,7 +84,9 @@ class OutputOptions:
     """How to print."""
 
     fmt: FormatOption = None
-    fields: Annotated[str | None, option("--fields", panel=OUTPUT, metavar="A,B")] = None
+    fields: Annotated[
+        str | None, option("--fields", panel=OUTPUT, metavar="A,B", complete=complete_fields)
+    ] = None
     color: ColorOption = "auto"
 
 
@@ -86,8 +103,10 @@ class InfoOutput:
 class RunFilters:
     """What selects runs (and records)."""
 
-    task: Annotated[Names, option("--task", "-t", panel=FILTERS, metavar="NAME")] = None
-    run_id: Annotated[Names, option("--run-id", panel=FILTERS, metavar="ID")] = None
+    task: Annotated[Names, option("--task", "-t", panel=FILTERS, metavar="NAME", complete=complete_task)] = (
+        None
+    )
+    run_id: Annotated[Names, option("--run-id", panel=FILTERS, metavar="ID", complete=complete_run_id)] = None
     since: Annotated[str | None, option("--since", "-S", panel=FILTERS, metavar="TIME")] = None
     until: Annotated[str | None, option("--until", "-U", panel=FILTERS, metavar="TIME")] = None
     grep: Annotated[str | None, option("--grep", "-g", panel=FILTERS, metavar="REGEX")] = None

@@ -4,6 +4,8 @@ import re
 import stat
 import sys
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC
 from importlib import import_module, resources
 from pathlib import Path
 from typing import TypeVar
@@ -109,7 +111,7 @@ def is_stream(spec: str) -> bool:
 
 
 def demo_path() -> Path:
-    """The bundled demo log: real Rocketry records."""
+    """The bundled demo log: real Rocketry records, naive times in UTC, paths under /app."""
     return Path(str(resources.files("tasklog_cli") / "data" / "demo.csv"))
 
 
@@ -135,8 +137,8 @@ def open_source(spec: str, options: OpenOptions) -> Source:
             raise SourceError(f"cannot read {path}: permission denied") from exc
         except IsADirectoryError as exc:
             raise SourceError(f"cannot read {path}: it is a folder") from exc
-    if spec == "demo":
-        return FILE_OPENERS["csv"](demo_path(), options)
+    if spec == "demo":  # written in UTC (scripts/make_rocketry_fixtures.py): it reads right in any zone
+        return FILE_OPENERS["csv"](demo_path(), replace(options, zone=UTC))
     if _USER_REPO.fullmatch(spec):
         if not options.allow_code:
             from tasklog_cli.config import user_config_path
