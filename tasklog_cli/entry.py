@@ -2,16 +2,28 @@
 
 import signal
 import sys
+from types import FrameType
+
+_interrupted: list[int] = []
+
+
+def _defer(signum: int, frame: FrameType | None) -> None:
+    """While tasklog loads, a Ctrl-C is noted, not raised (raised inside an import it can end the
+    process with a traceback or a signal exit however it is caught)."""
+    _interrupted.append(signum)
 
 
 def main() -> None:
-    """Run the CLI; an interrupt while it is still loading is one line and exit 130, like any other."""
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        from tasklog_cli.cli import app
+    """Load the CLI with Ctrl-C deferred, then run it; an interrupt while loading is one line and 130."""
+    signal.signal(signal.SIGINT, _defer)
+    from typer.main import get_command
 
-        app(prog_name="tasklog")
-    except KeyboardInterrupt:  # while loading, or while Typer builds the commands
+    from tasklog_cli.cli import app
+
+    command = get_command(app)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    if _interrupted:
         from tasklog_cli.diagnostics import Diagnostics
 
         sys.exit(Diagnostics(sys.stderr).interrupted())
+    command.main(prog_name="tasklog")

@@ -413,5 +413,4 @@ def test_ctrl_c_at_any_moment_is_one_line_and_exit_130(tmp_path: Path, delay: fl
     time.sleep(delay)
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=30)
-    assert process.returncode == 130, stderr
-    assert stdout == "" and stderr == "tasklog: interrupted\n"
+    assert (process.returncode, stdout, stderr) == (130, "", "tasklog: interrupted\n")

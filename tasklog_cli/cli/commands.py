@@ -5,6 +5,7 @@ from typing import Annotated
 
 import typer
 
+from tasklog_cli.cli.flatten import command
 from tasklog_cli.cli.group import make_app
 from tasklog_cli.cli.invocation import Invocation
 from tasklog_cli.cli.options import (
@@ -14,7 +15,6 @@ from tasklog_cli.cli.options import (
     RecordFilters,
     RetryWindow,
     RunFilters,
-    command,
     option,
 )
 from tasklog_cli.completion import complete_task

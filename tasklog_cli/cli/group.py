@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
+import tasklog_cli.cli.help as texts
 from tasklog_cli import __version__
-from tasklog_cli.cli import help as texts
 from tasklog_cli.completion import complete_repo
 from tasklog_cli.diagnostics import Diagnostics
 from tasklog_cli.environment import Environment

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from tasklog_cli.api import Following, Repo, open_choice
+from tasklog_cli.cli.options import COLORS, OutputOptions, SourceOptions
 from tasklog_cli.config import RepoChoice
 from tasklog_cli.diagnostics import Diagnostics
 from tasklog_cli.environment import Environment
@@ -17,8 +18,6 @@ from tasklog_cli.render import Display, Row, choose_format, every_column, follow
 from tasklog_cli.results import RECORD_FIELDS
 from tasklog_cli.sources.base import check_names
 from tasklog_cli.times import resolve_zone
-
-from .options import COLORS, OutputOptions, SourceOptions
 
 
 @dataclass

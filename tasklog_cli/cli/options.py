@@ -1,19 +1,14 @@
-"""The option groups, each declared once, and `command`, which flattens them into a Typer command.
-
-Typer reads a command's parameters from its signature; `command` builds that signature from the fields
-of the frozen dataclasses a command function takes, and rebuilds the dataclasses when Typer calls it.
-"""
+"""The option groups, each declared once as a frozen dataclass whose fields are Typer options."""
 
 import dataclasses
-import inspect
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, get_type_hints
+from typing import Annotated, Any
 
 import typer
 
+import tasklog_cli.cli.help as texts
 from tasklog_cli.api import Filters
-from tasklog_cli.cli import help as texts
 from tasklog_cli.completion import (
     complete_fields,
     complete_repo,
@@ -134,56 +129,3 @@ class RecordFilters(RunFilters):
 
 RetryWindow = Annotated[str, option("--retry-window", panel=SELECTION, metavar="SPAN")]
 LastRuns = Annotated[int | None, option("--last", "-n", panel=SELECTION, metavar="N", key="last_runs")]
-
-
-def command(app: typer.Typer, name: str) -> Callable[[Callable[..., int]], Callable[..., int]]:
-    """Register `function(run, **groups)` as a command whose options are the fields of its groups."""
-
-    def register(function: Callable[..., int]) -> Callable[..., int]:
-        from tasklog_cli.cli.group import TasklogCommand
-        from tasklog_cli.cli.invocation import Invocation
-
-        hints = get_type_hints(function)
-        declared = {
-            name: hint for name, hint in hints.items() if name != "run" and dataclasses.is_dataclass(hint)
-        }
-        groups: dict[str, Any] = dict(declared)
-        groups.setdefault("source", SourceOptions)
-        groups.setdefault("output", OutputOptions)
-        parameters = [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context)]
-        for group in groups.values():
-            field_hints = get_type_hints(group, include_extras=True)
-            for field in dataclasses.fields(group):
-                default = inspect.Parameter.empty if field.default is dataclasses.MISSING else field.default
-                if field.init:
-                    keyword = inspect.Parameter.KEYWORD_ONLY
-                    parameters.append(
-                        inspect.Parameter(
-                            field.name, keyword, annotation=field_hints[field.name], default=default
-                        )
-                    )
-        parameters.append(
-            inspect.Parameter(
-                "debug", inspect.Parameter.KEYWORD_ONLY, default=False,
-                annotation=Annotated[bool, typer.Option("--debug", help=texts.OPTIONS["debug"])],
-            )
-        )  # fmt: skip
-
-        def invoke(ctx: typer.Context, debug: bool, **values: Any) -> int:
-            built = {
-                key: group(**{f.name: values[f.name] for f in dataclasses.fields(group) if f.init})
-                for key, group in groups.items()
-            }
-            run = Invocation.start(ctx, built["source"], built["output"], debug=debug)
-            return function(run, **{key: value for key, value in built.items() if key in declared})
-
-        invoke.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
-        invoke.__annotations__ = {parameter.name: parameter.annotation for parameter in parameters}
-        invoke.__name__ = function.__name__
-        invoke.__doc__ = function.__doc__
-        app.command(
-            name, cls=TasklogCommand, epilog=texts.examples(name), short_help=texts.COMMANDS[name][1]
-        )(invoke)
-        return function
-
-    return register
