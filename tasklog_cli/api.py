@@ -69,7 +69,21 @@ def _outcomes(outcome: Names, *, running: bool, failed: bool) -> frozenset[str]:
     return frozenset(wanted | ({Outcome.RUNNING} if running else set()) | (FAILURES if failed else set()))
 
 
-class Repo:
+class Closing:
+    """Something `with` closes at the end of its block."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release what it holds."""
+        raise NotImplementedError
+
+
+class Repo(Closing):
     """An opened store; use it as a context manager, or call `close()`."""
 
     def __init__(
@@ -79,12 +93,6 @@ class Repo:
         self.zone = zone
         self.chosen_by = chosen_by
         self.clock = clock or (lambda: datetime.now(UTC))
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
-        self.close()
 
     def close(self) -> None:
         """Release the store's connections and files."""
@@ -274,7 +282,7 @@ class Repo:
         )
 
 
-class Following:
+class Following(Closing):
     """A followed store: `backlog` (the records before the start), then iterating gives every new record."""
 
     def __init__(self, watch: Watch, last: int, interval: float, sleep: Callable[[float], None]) -> None:
@@ -288,12 +296,6 @@ class Following:
         yield from map(
             reports.record_result, poll_records(self.watch, interval=self.interval, sleep=self.sleep)
         )
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
-        self.close()
 
     def close(self) -> None:
         """Stop following: release what the watch holds open."""

@@ -76,7 +76,7 @@ def tail(run: Invocation, filters: RecordFilters, options: TailOptions) -> int:
     """Print the last records that match; with -f, print each new one as it is written, until Ctrl-C."""
     if options.wait:
         try:
-            run.wait_for_file(options.interval)
+            run.wait_for_store(options.interval)
         except KeyboardInterrupt:
             return ExitCode.OK  # --wait is follow mode too
     columns = run.columns(run.record_columns())

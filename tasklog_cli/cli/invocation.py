@@ -4,7 +4,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC
 from functools import cached_property
-from pathlib import Path
 
 import typer
 
@@ -16,6 +15,7 @@ from tasklog_cli.environment import Environment
 from tasklog_cli.errors import ExitCode, UsageError
 from tasklog_cli.render import Display, Row, choose_format, every_column, follow_stream, render
 from tasklog_cli.results import RECORD_FIELDS
+from tasklog_cli.sources import wait_for
 from tasklog_cli.sources.base import check_names
 from tasklog_cli.times import resolve_zone
 
@@ -122,15 +122,6 @@ class Invocation:
             following.close()
         return ExitCode.OK
 
-    def wait_for_file(self, interval: float) -> None:
-        """With --wait: until a file named by the repo spec exists and has content (Ctrl-C: exit 0)."""
-        spec = self.choice.spec
-        if "://" in spec or spec in ("demo", "-"):
-            return
-        path = Path(spec).expanduser()
-        announced = False
-        while not path.exists() or (path.is_file() and path.stat().st_size == 0):
-            if not announced:
-                self.diagnostics.note(f"waiting for {path}")
-                announced = True
-            self.env.sleep(interval)
+    def wait_for_store(self, interval: float) -> None:
+        """With --wait: until the file the repo names exists and has content."""
+        wait_for(self.choice.spec, interval=interval, note=self.diagnostics.note, sleep=self.env.sleep)

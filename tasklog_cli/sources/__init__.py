@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from tasklog_cli.errors import SourceError, UsageError
 from tasklog_cli.selection import Selection
-from tasklog_cli.sources.base import OpenOptions, Source, Summary
+from tasklog_cli.sources.base import Notify, OpenOptions, Source, Summary
 
 __all__ = ["OpenOptions", "Selection", "Source", "Summary", "open_source"]
 
@@ -108,6 +108,19 @@ def is_stream(spec: str) -> bool:
         return "://" not in spec and stat.S_ISFIFO(Path(spec).expanduser().stat().st_mode)
     except (OSError, ValueError):
         return False
+
+
+def wait_for(spec: str, *, interval: float, note: Notify, sleep: Callable[[float], None]) -> None:
+    """Until the file a SPEC names exists and has content (URLs, `demo` and streams need no wait)."""
+    if "://" in spec or spec in ("demo", STDIN_SPEC):
+        return
+    path = Path(spec).expanduser()
+    announced = False
+    while not path.exists() or (path.is_file() and path.stat().st_size == 0):
+        if not announced:
+            note(f"waiting for {path}")
+            announced = True
+        sleep(interval)
 
 
 def demo_path() -> Path:
