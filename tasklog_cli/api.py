@@ -148,12 +148,14 @@ class Repo(Closing):
         last: int | None = None,
         head: int | None = None,
         sort_created: bool = False,
+        reverse: bool = False,
         fields: Collection[str] | None = None,
         action: Names = (),
         **filters: Unpack[Filters],
     ) -> Iterator[Record]:
-        """The matching records in store order (`sort_created`: by created); `fields`: columns to read."""
-        selection = Selection(head=head, last=last, sort_created=sort_created)
+        """The matching records in store order (`sort_created`: by created; `reverse`: newest first);
+        `fields`: the columns to read."""
+        selection = Selection(head=head, last=last, sort_created=sort_created, reverse=reverse)
         found = self.source.select(self.query(filters, action), selection, fields=fields)
         return map(reports.record_result, found)
 
@@ -167,14 +169,17 @@ class Repo(Closing):
         running: bool = False,
         failed: bool = False,
         last: int | None = None,
+        reverse: bool = False,
         retry_window: Span = "10m",
         **filters: Unpack[Filters],
     ) -> list[Run]:
-        """Runs by start: each `run` record paired with its finish (`failed`: fail, terminate, crash)."""
+        """Runs by start (`reverse`: newest first): each `run` record paired with its finish (`failed`:
+        fail, terminate, crash)."""
         query = self.query(filters)
         keep = run_selector(query, _outcomes(outcome, running=running, failed=failed))
         selected = sorted(filter(keep, self._runs(query, retry_window)), key=lambda run: run.moment)
-        return [reports.run_result(run) for run in last_n(selected, last)]
+        chosen = [reports.run_result(run) for run in last_n(selected, last)]
+        return chosen[::-1] if reverse else chosen
 
     def runtimes(
         self,

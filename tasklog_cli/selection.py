@@ -13,11 +13,13 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Selection:
-    """Which of the matching records to return: the first N, the last N, and in what order."""
+    """Which of the matching records to return: the first N, the last N, and in what order (`reverse`:
+    newest first, after the first or last N are chosen)."""
 
     head: int | None = None
     last: int | None = None
     sort_created: bool = False
+    reverse: bool = False
 
     def __post_init__(self) -> None:
         if self.head is not None and self.last is not None:

@@ -2,6 +2,7 @@
 
 import csv
 import hashlib
+import io
 import json
 import os
 import sqlite3
@@ -414,3 +415,35 @@ def test_ctrl_c_at_any_moment_is_one_line_and_exit_130(tmp_path: Path, delay: fl
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=30)
     assert (process.returncode, stdout, stderr) == (130, "", "tasklog: interrupted\n")
+
+
+def test_reverse_is_newest_first_after_the_last_n_are_chosen() -> None:
+    def created(*args: str) -> list[str]:
+        return [
+            line.split("\t")[0]
+            for line in run_cli(*args, "-r", "demo", "--fields", "created").stdout.splitlines()
+        ]
+
+    def starts(*args: str) -> list[str]:
+        return [
+            line.split("\t")[0]
+            for line in run_cli(*args, "-r", "demo", "--fields", "start").stdout.splitlines()
+        ]
+
+    assert created("ls", "-n", "5", "--reverse") == created("ls", "-n", "5")[::-1] != []
+    assert created("ls", "--head", "3", "--reverse") == created("ls", "--head", "3")[::-1] != []
+    assert starts("runs", "-n", "4", "--reverse") == starts("runs", "-n", "4")[::-1] != []
+
+
+def test_an_empty_table_names_the_resolved_window() -> None:
+    from tasklog_cli.cli import run
+    from tasklog_cli.environment import Environment
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    env = Environment(stdout, stderr, io.StringIO(), is_terminal=True, columns=100, variables={"TZ": "UTC"})
+    code = run(["runs", "-r", "demo", "-S", "2025-03-04T09:00Z", "-U", "2025-03-04 10:00 UTC"], env)
+    assert (code, stdout.getvalue()) == (1, "")
+    assert (
+        stderr.getvalue()
+        == "tasklog: no matching runs from 2025-03-04 09:00:00 UTC to 2025-03-04 10:00:00 UTC\n"
+    )

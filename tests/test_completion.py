@@ -54,7 +54,8 @@ def complete(line: str, shim: Path, env: dict[str, str] | None = None) -> list[s
 
 
 def csv_store(folder: Path, *names: str) -> str:
-    """A CSV log with one run of each task (Red Bird's quoting), run ids r0, r1, ..."""
+    """A CSV log with one run of each task (Red Bird's quoting), run ids r0, r1, ..., already in the cache
+    (as the first TAB's reader leaves it: a TAB answers within its time budget, whatever the load)."""
     import csv
 
     path = folder / "names.csv"
@@ -63,6 +64,7 @@ def csv_store(folder: Path, *names: str) -> str:
         writer.writerow(["task_name", "action", "created", "run_id"])
         for number, name in enumerate(names):
             writer.writerow([name, "run", 1000.0 + number, f"r{number}"])
+    refresh_facts(str(path), None)
     return str(path)
 
 
@@ -103,6 +105,7 @@ def test_task_names_come_from_the_repo_and_are_cached(shim: Path) -> None:
 
 
 def test_timeline_completes_task_names_as_its_arguments(shim: Path) -> None:
+    refresh_facts("demo", None)
     assert complete("tasklog timeline -r demo imp", shim) == ["import_orders"]
     assert complete("tasklog timeline -r demo import_orders fetch", shim) == ["fetch_prices"]
     assert complete("tasklog timeline imp", shim, {"TASKLOG_REPO": "demo"}) == ["import_orders"]

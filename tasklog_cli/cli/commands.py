@@ -14,6 +14,7 @@ from tasklog_cli.cli.options import (
     LastRuns,
     RecordFilters,
     RetryWindow,
+    Reverse,
     RunFilters,
     option,
 )
@@ -47,6 +48,7 @@ class ListOptions:
     sort: Annotated[
         str | None, option("--sort", panel=SELECTION, metavar="created", choices=("created",))
     ] = None
+    reverse: Reverse = False
 
 
 @command(app, "ls")
@@ -56,7 +58,8 @@ def ls(run: Invocation, filters: RecordFilters, options: ListOptions) -> int:
         raise UsageError(f"unknown --sort {options.sort!r}: use created")
     columns = run.columns(run.record_columns())
     records = run.repo.records(
-        last=options.last, head=options.head, sort_created=options.sort is not None, fields=columns,
+        last=options.last, head=options.head, sort_created=options.sort is not None, reverse=options.reverse,
+        fields=columns,
         action=filters.action or (), **filters.api(),
     )  # fmt: skip
     return run.emit(records, columns)
@@ -101,6 +104,7 @@ class RunOptions:
     running: Annotated[bool, option("--running", panel=SELECTION)] = False
     failed: Annotated[bool, option("--failed", panel=SELECTION)] = False
     last: LastRuns = None
+    reverse: Reverse = False
     retry_window: RetryWindow = "10m"
 
 
@@ -109,7 +113,7 @@ def runs(run: Invocation, filters: RunFilters, options: RunOptions) -> int:
     """List runs: each `run` record paired with its finish, with duration, outcome and attempt."""
     found = run.repo.runs(
         outcome=options.outcome or (), running=options.running, failed=options.failed, last=options.last,
-        retry_window=options.retry_window, **filters.api(),
+        reverse=options.reverse, retry_window=options.retry_window, **filters.api(),
     )  # fmt: skip
     available = RUN_FIELDS + (("status",) if any(item.status for item in found) else ())
     return run.emit(found, run.columns(available, available), "no matching runs")

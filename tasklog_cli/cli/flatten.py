@@ -14,7 +14,7 @@ import typer
 import tasklog_cli.cli.help as texts
 from tasklog_cli.cli.group import TasklogCommand
 from tasklog_cli.cli.invocation import Invocation
-from tasklog_cli.cli.options import OutputOptions, SourceOptions
+from tasklog_cli.cli.options import OutputOptions, RunFilters, SourceOptions
 
 KEYWORD = inspect.Parameter.KEYWORD_ONLY
 DEBUG = inspect.Parameter(
@@ -52,7 +52,8 @@ def command(app: typer.Typer, name: str) -> Callable[[Callable[..., int]], Calla
                 key: group(**{f.name: values[f.name] for f in dataclasses.fields(group) if f.init})
                 for key, group in groups.items()
             }
-            run = Invocation.start(ctx, built["source"], built["output"], debug=debug)
+            filters = next((group for group in built.values() if isinstance(group, RunFilters)), None)
+            run = Invocation.start(ctx, built["source"], built["output"], filters, debug=debug)
             return function(run, **{key: built[key] for key in declared})
 
         invoke.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]

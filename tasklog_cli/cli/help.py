@@ -31,6 +31,7 @@ OPTIONS = {
     "tail_last": "How many records [default: 10].",
     "head": "Only the first N records.",
     "sort": "Order by created time (buffers).",
+    "reverse": "Newest first (after -n/--head chose which).",
     "follow": "Keep printing new records.",
     "interval": "How often -f looks, in seconds [default: 0.5].",
     "overlap": "How far back -f re-reads a SQL table that has no growing key, in seconds [default: 5].",

@@ -8,7 +8,7 @@ from functools import cached_property
 import typer
 
 from tasklog_cli.api import Following, Repo, open_choice
-from tasklog_cli.cli.options import COLORS, OutputOptions, SourceOptions
+from tasklog_cli.cli.options import COLORS, OutputOptions, RunFilters, SourceOptions
 from tasklog_cli.config import RepoChoice
 from tasklog_cli.diagnostics import Diagnostics
 from tasklog_cli.environment import Environment
@@ -17,7 +17,7 @@ from tasklog_cli.render import Display, Row, choose_format, every_column, follow
 from tasklog_cli.results import RECORD_FIELDS
 from tasklog_cli.sources import wait_for
 from tasklog_cli.sources.base import check_names
-from tasklog_cli.times import resolve_zone
+from tasklog_cli.times import in_zone, resolve_zone, utc_from_epoch
 
 
 @dataclass
@@ -27,6 +27,7 @@ class Invocation:
     ctx: typer.Context
     source: SourceOptions
     output: OutputOptions
+    filters: RunFilters | None
     env: Environment
     diagnostics: Diagnostics
     display: Display = field(init=False)
@@ -34,13 +35,19 @@ class Invocation:
 
     @classmethod
     def start(
-        cls, ctx: typer.Context, source: SourceOptions, output: OutputOptions, *, debug: bool
+        cls,
+        ctx: typer.Context,
+        source: SourceOptions,
+        output: OutputOptions,
+        filters: RunFilters | None,
+        *,
+        debug: bool,
     ) -> "Invocation":
         """Check the output options and prepare the display; the repo opens when first used."""
         env: Environment = ctx.obj["env"]
         diagnostics: Diagnostics = ctx.obj["diagnostics"]
         diagnostics.debug = diagnostics.debug or debug
-        return cls(ctx, source, output, env, diagnostics)
+        return cls(ctx, source, output, filters, env, diagnostics)
 
     def __post_init__(self) -> None:
         if self.output.color not in COLORS:
@@ -96,13 +103,25 @@ class Invocation:
     def finish(self, count: int, empty: str = "no matching records") -> int:
         """Report skipped rows and an empty table; exit 0 when something matched, else 1."""
         if not count and self.fmt == "table":
-            self.diagnostics.note(empty)
+            self.diagnostics.note(empty + self.window())
         if "repo" in self.__dict__ and self.repo.skipped:
             self.diagnostics.warning(
                 f"skipped {self.repo.skipped} malformed row(s) in {self.repo.label} "
                 f"(e.g. {self.repo.first_malformed}; --strict fails on them)"
             )
         return ExitCode.OK if count else ExitCode.NO_MATCH
+
+    def window(self) -> str:
+        """` from A to B` when -S/-U narrowed what was looked at (the times resolved, as journalctl -v)."""
+        if self.filters is None or (self.filters.since is None and self.filters.until is None):
+            return ""
+        query = self.repo.query(self.filters.api())
+
+        def moment(epoch: float | None, otherwise: str) -> str:
+            when = None if epoch is None else in_zone(utc_from_epoch(epoch), self.display.zone)
+            return otherwise if when is None else when.strftime("%Y-%m-%d %H:%M:%S %Z")
+
+        return f" from {moment(query.since, 'the first record')} to {moment(query.until, 'now')}"
 
     def follow(self, following: Following, columns: Sequence[str]) -> int:
         """Print the backlog, then each new record as it comes, until Ctrl-C (exit 0: how follow ends)."""

@@ -128,4 +128,5 @@ class RecordFilters(RunFilters):
 
 
 RetryWindow = Annotated[str, option("--retry-window", panel=SELECTION, metavar="SPAN")]
+Reverse = Annotated[bool, option("--reverse", panel=SELECTION)]
 LastRuns = Annotated[int | None, option("--last", "-n", panel=SELECTION, metavar="N", key="last_runs")]

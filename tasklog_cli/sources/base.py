@@ -3,7 +3,7 @@
 from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from operator import itemgetter
 from typing import Any, Protocol, TypeVar
@@ -137,7 +137,8 @@ class Source(ABC):
         """Matching records with the selection applied (`-n 0`: none, and nothing is read)."""
         if selection.nothing:
             return iter(())
-        return self.select_some(query, selection, fields)
+        found = self.select_some(query, replace(selection, reverse=False), fields)
+        return reversed(list(found)) if selection.reverse else found
 
     def select_some(
         self, query: Query, selection: Selection, fields: Collection[str] | None = None
