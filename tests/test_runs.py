@@ -962,3 +962,20 @@ def test_timeline_keeps_the_order_of_the_tasks_named() -> None:
         "timeout_thread",
         "flaky_retry",
     ]
+
+
+def test_retry_window_0_turns_attempt_inference_off() -> None:
+    records = [
+        rec(0, "run", "a"),
+        rec(0, "fail", "a"),
+        rec(0, "run", "b"),
+        rec(1, "fail", "b"),
+        rec(2, "run", "c"),
+    ]
+    assert [run.attempt for run in pair_task(records, timedelta(0))] == [1, 1, 1]
+    assert [run.attempt for run in pair_task(records, timedelta(minutes=10))] == [1, 2, 3]
+    attempts = {
+        row["attempt"]
+        for row in jsonl(run_cli("runs", "-r", str(TASK_RUN), "--retry-window", "0", "-o", "jsonl").stdout)
+    }
+    assert attempts == {1}
