@@ -3,14 +3,16 @@
 import os
 import stat
 from collections.abc import Collection
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from tasklog_cli.errors import SourceError
 from tasklog_cli.models import Record
 from tasklog_cli.query import Query
 from tasklog_cli.sources.base import Notify
 from tasklog_cli.sources.csvfile import records
-from tasklog_cli.sources.csvfile.source import CsvSource
+
+if TYPE_CHECKING:  # the source makes its watch: its type is all the watch needs of it
+    from tasklog_cli.sources.csvfile.source import CsvSource
 
 HEAD_BYTES = 4096  # how much of the file's start (and of the last record read) each change is checked by
 ANCHOR_RECORDS = 8  # the last records read, found again in a rewritten file to resume after them
@@ -54,9 +56,10 @@ class CsvWatch:
     they are gone), and a path that is no file for a while waited out."""
 
     def __init__(
-        self, source: CsvSource, query: Query, fields: Collection[str] | None, notify: Notify
+        self, source: "CsvSource", query: Query, fields: Collection[str] | None, notify: Notify
     ) -> None:
         self.source: CsvSource | None = source
+        self.reopen = type(source)
         self.options = source.options
         self.path, self.query, self.fields, self.notify = source.path, query, fields, notify
         self.start, _ = records.end_of_records(source.path, source.data_offset)
@@ -149,7 +152,7 @@ class CsvWatch:
         """Follow the file now at the path, once it has a header: just after the last record read when it
         holds it, else from its start; one note says which."""
         try:
-            source = CsvSource(self.path, self.options)
+            source = self.reopen(self.path, self.options)
             file = self.path.open("rb")
         except (OSError, SourceError):
             return False  # empty, or the header is still being written: try again at the next poll
