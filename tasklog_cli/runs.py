@@ -55,7 +55,7 @@ def pair_task(records: Iterable[Record], retry_window: timedelta = DEFAULT_RETRY
     for record in sorted(records, key=_created):
         created, task_name, action, run_id = record[0], record[1], record[2], record[3]
         if action == "run":
-            retry = chain_outcome in FAILURES and created - chain_end <= window
+            retry = window > 0 and chain_outcome in FAILURES and created - chain_end <= window
             open_runs.append((record, chain_attempt + 1 if retry else 1))
             continue
         if action in FINISHES:

@@ -30,6 +30,8 @@ IMPORTANCE = {
 }  # fmt: skip
 DEFAULT_IMPORTANCE = 50
 TIME_FLOOR = len("2025-03-04 17:00")
+TIME_COMFORT = len("2025-03-04 17:00:00")
+TIME_GROW_ORDER = 1
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,8 @@ def want(name: str, natural: int, header: int) -> Want:
     importance = IMPORTANCE.get(name, DEFAULT_IMPORTANCE)
     natural = max(natural, header)
     if name in TIME_COLUMNS:
-        return Want(natural, min(natural, max(TIME_FLOOR, header)), natural, 1, importance)
+        floor = min(natural, max(TIME_FLOOR, header))
+        return Want(natural, floor, max(floor, min(natural, TIME_COMFORT)), TIME_GROW_ORDER, importance)
     if name in NUMBER_COLUMNS or name in ("action", "outcome", "last_outcome", "streak"):
         return Want(natural, natural, natural, 0, importance)
     if name in STRIP_COLUMNS:
@@ -61,7 +64,7 @@ def want(name: str, natural: int, header: int) -> Want:
     if name in FLEXIBLE_COLUMNS:
         return Want(natural, min(natural, 12), min(natural, 40), 2, importance, fills=True)
     if name == "task_name":
-        return Want(natural, min(natural, 12), min(natural, 30), 0, importance)
+        return Want(natural, min(natural, 16), min(natural, 30), 0, importance)
     return Want(natural, min(natural, 10), min(natural, 20), 2, importance)
 
 
@@ -81,14 +84,25 @@ def plan(wants: Sequence[Want], width: int | None, gap: int) -> list[int | None]
     widths = {position: wants[position].floor for position in kept}
     room = width - needed(list(widths.values()))
     # Up to comfortable widths in grow order; then to natural widths, free text last (it takes the rest).
+    # Times grow all together or not at all, so the time columns of a table show one precision.
     comfort_order = sorted(kept, key=lambda position: (wants[position].grow_order, position))
     natural_order = sorted(kept, key=lambda position: (wants[position].fills, position))
+    times = [position for position in kept if wants[position].grow_order == TIME_GROW_ORDER]
     for target, growers in (("comfort", comfort_order), ("natural", natural_order)):
         for position in growers:
-            goal = getattr(wants[position], target)
-            extra = max(0, min(room, goal - widths[position]))
-            widths[position] += extra
-            room -= extra
+            if position in times:
+                if position != times[0]:
+                    continue
+                group = times
+            else:
+                group = [position]
+            deficits = [max(0, getattr(wants[member], target) - widths[member]) for member in group]
+            if position in times and sum(deficits) > room:
+                continue
+            for member, deficit in zip(group, deficits, strict=True):
+                extra = min(room, deficit)
+                widths[member] += extra
+                room -= extra
     if room < 0:  # one column alone wider than the screen
         widths[kept[0]] = max(1, widths[kept[0]] + room)
     return [widths.get(position) for position in range(len(wants))]

@@ -9,7 +9,7 @@ from datetime import datetime
 from tasklog_cli.render.display import Display
 from tasklog_cli.render.lines import Painter, cut
 from tasklog_cli.render.safe import visible
-from tasklog_cli.render.text import OUTCOME_STYLES, human_value, precision_of, time_text, zone_label
+from tasklog_cli.render.text import OUTCOME_STYLES, human_value, precision_of, time_text
 from tasklog_cli.results import Timeline, TimelineRun
 from tasklog_cli.times import Zone
 
@@ -26,12 +26,10 @@ def timeline_lines(timelines: Sequence[Timeline], zone: Zone, *, full: bool) -> 
         if lines:
             lines.append([])
         precision = precision_of(_moments(timeline))
-        label = zone_label(_moments(timeline), zone)
         lines.append(
             [
                 (visible(timeline.task_name), "bold"),
                 (f"  {len(timeline.runs)} of {timeline.total_runs} runs", ""),
-                (f"  (times in {label})" if label else "", ""),
             ]
         )
         previous: TimelineRun | None = None
@@ -80,13 +78,14 @@ def _record_lines(item: TimelineRun, zone: Zone, precision: str, *, full: bool) 
                 retries = range(min(attempt, tagged - 1), tagged)
                 lines.extend([(f"      --- Retry {retry} ---", "yellow")] for retry in retries)
             attempt = tagged
-        clock = time_text(record.created, zone, precision)[11:]
+        # A store that logs whole seconds (fastapi-taskflow's log lines) shows no false `.000`.
+        clock = time_text(record.created, zone, precision if record.created.microsecond else "s")[11:]
         message, *more = [visible(line) for line in str(record.get("message") or "").splitlines()] or [""]
         lines.append(
             [
                 (f"      {clock.ljust(12)}  ", ""),
                 (visible(record.action).ljust(9), OUTCOME_STYLES.get(record.action, "")),
-                (f"  {message}{_more_mark(len(more)) if more and not full else ''}", ""),
+                (f"  {message}{' …' if more and not full else ''}", ""),
             ]
         )
         if full:
@@ -96,10 +95,6 @@ def _record_lines(item: TimelineRun, zone: Zone, precision: str, *, full: bool) 
             shown = trace if full else trace[-1:]
             lines.extend([(INDENT + line, "red")] for line in shown)
     return lines
-
-
-def _more_mark(count: int) -> str:
-    return f" [+{count} line{'s' if count > 1 else ''}]"
 
 
 def write_timeline(timelines: Sequence[Timeline], display: Display, *, styled: bool, full: bool) -> int:
