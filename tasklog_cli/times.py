@@ -94,9 +94,7 @@ def _span_seconds(text: str) -> float | None:
 
 
 def parse_span(text: str) -> timedelta:
-    """A length of time such as `10m`, `30min`, `1h30m`, `2 hours` or `1 day` (`0` is none at all)."""
-    if text.strip() == "0":
-        return timedelta(0)
+    """A length of time such as `10m`, `30min`, `1h30m`, `2 hours` or `1 day`."""
     try:
         seconds = _span_seconds(text.strip())
     except _SpanError as exc:
