@@ -58,6 +58,8 @@ def _names(value: Names | None) -> tuple[str, ...]:
 
 
 def _span(value: Span) -> timedelta:
+    if isinstance(value, str) and value.strip() == "0":  # a retry window of 0: no retries inferred
+        return timedelta(0)
     return value if isinstance(value, timedelta) else parse_span(value)
 
 

@@ -23,6 +23,7 @@ class Environment:
     stdin: TextIO
     is_terminal: bool
     columns: int | None
+    rows: int | None = None
     variables: Mapping[str, str] = field(default_factory=dict)
     clock: Callable[[], datetime] = _now
     sleep: Callable[[float], None] = time.sleep
@@ -32,10 +33,10 @@ class Environment:
         """This process's environment."""
         is_terminal = sys.stdout.isatty()
         columns = os.environ.get("COLUMNS", "")
-        width = (
-            shutil.get_terminal_size().columns if is_terminal else int(columns) if columns.isdigit() else None
-        )
-        return cls(sys.stdout, sys.stderr, sys.stdin, is_terminal, width, dict(os.environ))
+        size = shutil.get_terminal_size()
+        width = size.columns if is_terminal else int(columns) if columns.isdigit() else None
+        rows = size.lines if is_terminal else None
+        return cls(sys.stdout, sys.stderr, sys.stdin, is_terminal, width, rows, dict(os.environ))
 
     def color(self, choice: str) -> bool:
         """Whether tables are coloured: always, never, or (auto) on a terminal or under FORCE_COLOR,

@@ -92,6 +92,11 @@ class Runtime(Result):
     recent: tuple[float, ...] = ()
     outcomes: tuple[str, ...] = ()
 
+    @property
+    def failed(self) -> int:
+        """The runs that count against the success rate: fail, terminate and crash."""
+        return self.fail + self.terminate + self.crash
+
 
 @dataclass(frozen=True, slots=True)
 class TaskHealth(Result):

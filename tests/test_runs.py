@@ -829,10 +829,10 @@ def test_timeline_retry_separators_sit_exactly_between_attempts_of_one_chain() -
     for (_, previous, _), (index, attempt, _) in pairwise(found):
         if attempt == previous + 1:
             expected.append(index - 1)
-            assert lines[index - 1] == f"  --- Retry {previous} ---"
+            assert lines[index - 1] == f"  --- Retry {previous} (inferred) ---"
     assert separators == expected
     # flaky_retry fails, then is retried at once twice: each chain holds at least 3 consecutive attempts.
-    assert [line for line in lines if line.strip() == "--- Retry 2 ---"]
+    assert [line for line in lines if line.strip() == "--- Retry 2 (inferred) ---"]
 
 
 def test_timeline_last_n_runs() -> None:

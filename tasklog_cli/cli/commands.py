@@ -24,13 +24,12 @@ from tasklog_cli.models import Outcome
 from tasklog_cli.render import HUMAN_FORMATS, render_facts, render_timeline
 from tasklog_cli.reports import Bucket, timeline_rows, worst_first
 from tasklog_cli.results import CHECK_FIELDS, RECORD_FIELDS, RUN_FIELDS, RUNTIME_FIELDS, TASK_FIELDS
-from tasklog_cli.times import iso_utc
 
 app = make_app()
 RUNTIME_TABLE_FIELDS = (
     "runs",
     "success",
-    "fail",
+    "failed",
     "success_rate",
     "p50",
     "p95",
@@ -58,11 +57,11 @@ def ls(run: Invocation, filters: RecordFilters, options: ListOptions) -> int:
         raise UsageError(f"unknown --sort {options.sort!r}: use created")
     columns = run.columns(run.record_columns())
     records = run.repo.records(
-        last=options.last, head=options.head, sort_created=options.sort is not None, reverse=options.reverse,
-        fields=columns,
-        action=filters.action or (), **filters.api(),
+        last=run.ask_for(options.last), head=run.ask_for(options.head), sort_created=options.sort is not None,
+        fields=columns, action=filters.action or (), **filters.api(),
     )  # fmt: skip
-    return run.emit(records, columns)
+    shown = run.limited(records, "records", head=options.head, last=options.last, reverse=options.reverse)
+    return run.emit(shown, columns)
 
 
 @dataclass(frozen=True)
@@ -85,12 +84,14 @@ def tail(run: Invocation, filters: RecordFilters, options: TailOptions) -> int:
     columns = run.columns(run.record_columns())
     actions = filters.action or ()
     if not options.follow:
-        return run.emit(
-            run.repo.records(last=options.last, fields=columns, action=actions, **filters.api()), columns
+        found = run.repo.records(
+            last=run.ask_for(options.last), fields=columns, action=actions, **filters.api()
         )
+        return run.emit(run.limited(found, "records", last=options.last), columns)
     following = run.repo.follow(
-        last=options.last, interval=options.interval, overlap=options.overlap, fields=columns,
-        on_note=run.diagnostics.note, sleep=run.env.sleep, action=actions, **filters.api(),
+        last=options.last, interval=options.interval, overlap=options.overlap,
+        fields=run.follow_fields(columns), on_note=run.diagnostics.note, sleep=run.env.sleep,
+        action=actions, **filters.api(),
     )  # fmt: skip
     return run.follow(following, columns)
 
@@ -112,11 +113,13 @@ class RunOptions:
 def runs(run: Invocation, filters: RunFilters, options: RunOptions) -> int:
     """List runs: each `run` record paired with its finish, with duration, outcome and attempt."""
     found = run.repo.runs(
-        outcome=options.outcome or (), running=options.running, failed=options.failed, last=options.last,
-        reverse=options.reverse, retry_window=options.retry_window, **filters.api(),
+        outcome=options.outcome or (), running=options.running, failed=options.failed,
+        last=None if run.display.is_terminal else options.last,  # a terminal is told how many there were
+        retry_window=options.retry_window, **filters.api(),
     )  # fmt: skip
     available = RUN_FIELDS + (("status",) if any(item.status for item in found) else ())
-    return run.emit(found, run.columns(available, available), "no matching runs")
+    shown = run.limited(found, "runs", last=options.last, total=len(found), reverse=options.reverse)
+    return run.emit(shown, run.columns(available, available), "no matching runs")
 
 
 @dataclass(frozen=True)
@@ -204,8 +207,7 @@ def info(run: Invocation, output: InfoOutput) -> int:
     facts = {
         "source": found.source, "chosen_by": found.chosen_by, "kind": found.kind, "model": found.model,
         **found.details, "columns": list(found.columns), "records": found.records,
-        "first": None if found.first is None else iso_utc(found.first),
-        "last": None if found.last is None else iso_utc(found.last), "tasks": dict(found.tasks),
+        "first": found.first, "last": found.last, "tasks": dict(found.tasks),
     }  # fmt: skip
     if found.malformed_rows:
         facts["malformed_rows"] = found.malformed_rows

@@ -1,7 +1,7 @@
 """One command's run: its environment, the repo it opens (when first asked), its display and format."""
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC
 from functools import cached_property
 
@@ -13,8 +13,19 @@ from tasklog_cli.config import RepoChoice
 from tasklog_cli.diagnostics import Diagnostics
 from tasklog_cli.environment import Environment
 from tasklog_cli.errors import ExitCode, UsageError
-from tasklog_cli.render import Display, Row, choose_format, every_column, follow_stream, render
+from tasklog_cli.render import (
+    Display,
+    Output,
+    Row,
+    choose_format,
+    every_column,
+    follow_stream,
+    render,
+    resolve_aliases,
+)
+from tasklog_cli.render.pager import PagedOutput, pager_command
 from tasklog_cli.results import RECORD_FIELDS
+from tasklog_cli.selection import first_n, last_n
 from tasklog_cli.sources import wait_for
 from tasklog_cli.sources.base import check_names
 from tasklog_cli.times import in_zone, resolve_zone, utc_from_epoch
@@ -32,6 +43,7 @@ class Invocation:
     diagnostics: Diagnostics
     display: Display = field(init=False)
     fmt: str = field(init=False)
+    limit_note: str | None = field(init=False, default=None)
 
     @classmethod
     def start(
@@ -54,8 +66,27 @@ class Invocation:
             raise UsageError(f"unknown --color {self.output.color!r}: use {', '.join(COLORS)}")
         zone = UTC if self.source.utc else resolve_zone(utc=False, name=self.choice.time_zone)
         color = self.env.color(self.output.color)
-        self.display = Display(self.env.stdout, self.env.is_terminal, self.env.columns, color, zone)
+        self.display = Display(
+            self.paged_stdout(), self.env.is_terminal, self.env.columns, color, zone,
+            headers=not self.output.no_headers, now=self.env.clock() if self.output.relative else None,
+        )  # fmt: skip
         self.fmt = choose_format(self.output.fmt, self.display)
+
+    def paged_stdout(self) -> Output:
+        """Stdout, behind a pager when it is a terminal (unless --no-pager or no pager is set)."""
+        command = pager_command(self.env.variables)
+        if not self.env.is_terminal or self.output.no_pager or not command or not self.env.rows:
+            return self.env.stdout
+        paged = PagedOutput(
+            self.env.stdout, command, self.env.variables, rows=self.env.rows, columns=self.env.columns or 80
+        )
+        self.ctx.call_on_close(paged.close)
+        return paged
+
+    def end_output(self) -> None:
+        """Print what is held for the pager (or wait for the user to quit it) before notes go to stderr."""
+        if isinstance(self.display.stdout, PagedOutput):
+            self.display.stdout.close()
 
     @cached_property
     def choice(self) -> RepoChoice:
@@ -86,11 +117,47 @@ class Invocation:
             return list(available if every_column(self.fmt) else default)
         if requested.strip() == "all":
             return list(available)
-        names = [name.strip() for name in requested.split(",") if name.strip()]
+        names = resolve_aliases([name.strip() for name in requested.split(",") if name.strip()], available)
         if not names:
             raise UsageError(f"--fields names no field: use A,B or 'all' (fields: {', '.join(available)})")
         check_names(names, available, "--fields")
         return names
+
+    def follow_fields(self, columns: Sequence[str]) -> list[str]:
+        """The fields `tail -f` reads: the columns, and in a table the exception shown under a failure."""
+        extra = self.fmt == "table" and "exc_text" in self.repo.columns and "exc_text" not in columns
+        return [*columns, "exc_text"] if extra else list(columns)
+
+    def ask_for(self, count: int | None) -> int | None:
+        """How many to ask for under `-n`/`--head` N: one more on a terminal, to tell whether more exist."""
+        return count + 1 if count and self.display.is_terminal else count
+
+    def limited(
+        self,
+        rows: Iterable[Row],
+        noun: str,
+        *,
+        head: int | None = None,
+        last: int | None = None,
+        total: int | None = None,
+        reverse: bool = False,
+    ) -> Iterable[Row]:
+        """The first `head` or last `last` of rows asked for with `ask_for` (newest first with `reverse`);
+        a cut is noted on a terminal. Without a limit, rows stream through (unless reversed)."""
+        count = head if head is not None else last
+        if count is None:
+            return reversed(list(rows)) if reverse else rows
+        kept = list(rows)
+        if len(kept) > count or (total or 0) > count:
+            self.note_limit(count, noun, total)
+        kept = list(first_n(kept, count)) if head is not None else last_n(kept, count)
+        return kept[::-1] if reverse else kept
+
+    def note_limit(self, count: int, noun: str, total: int | None) -> None:
+        """Say, on a terminal, that a limit cut the result: `20 of 774 runs`, else `20 records; more
+        exist`."""
+        if self.display.is_terminal:
+            self.limit_note = f"{count} of {total} {noun}" if total else f"{count} {noun}; more exist"
 
     def record_columns(self) -> tuple[str, ...]:
         """The default columns of records: the core four, and `message` where the store has it."""
@@ -101,9 +168,12 @@ class Invocation:
         return self.finish(render(rows, columns, self.fmt, self.display), empty)
 
     def finish(self, count: int, empty: str = "no matching records") -> int:
-        """Report skipped rows and an empty table; exit 0 when something matched, else 1."""
+        """Report skipped rows, an empty table and a limit's cut; exit 0 when something matched, else 1."""
+        self.end_output()
         if not count and self.fmt == "table":
             self.diagnostics.note(empty + self.window())
+        if self.limit_note is not None:
+            self.diagnostics.note(self.limit_note)
         if "repo" in self.__dict__ and self.repo.skipped:
             self.diagnostics.warning(
                 f"skipped {self.repo.skipped} malformed row(s) in {self.repo.label} "
@@ -130,7 +200,8 @@ class Invocation:
         gc.enable()  # hours of polling: let the collector run
         stream = None
         try:
-            stream = follow_stream(columns, self.fmt, self.display, following.backlog)
+            unpaged = replace(self.display, stdout=self.env.stdout)  # never a pager for -f
+            stream = follow_stream(columns, self.fmt, unpaged, following.backlog)
             for row in following:
                 stream.write(row)
         except KeyboardInterrupt:

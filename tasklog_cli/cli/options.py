@@ -83,6 +83,9 @@ class OutputOptions:
         str | None, option("--fields", panel=OUTPUT, metavar="A,B", complete=complete_fields)
     ] = None
     color: ColorOption = "auto"
+    no_headers: Annotated[bool, option("--no-headers", panel=OUTPUT)] = False
+    relative: Annotated[bool, option("--relative", panel=OUTPUT)] = False
+    no_pager: Annotated[bool, option("--no-pager", panel=OUTPUT)] = False
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,10 @@ class InfoOutput:
 
     fmt: FormatOption = None
     color: ColorOption = "auto"
+    no_headers: Annotated[bool, option("--no-headers", panel=OUTPUT)] = False
+    no_pager: Annotated[bool, option("--no-pager", panel=OUTPUT)] = False
     fields: None = dataclasses.field(default=None, init=False)
+    relative: bool = dataclasses.field(default=False, init=False)
 
 
 @dataclass(frozen=True)

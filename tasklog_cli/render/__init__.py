@@ -4,24 +4,27 @@ To add a format, write one class (see render/machine.py) and list it in FORMATS.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, TextIO
+from typing import Any
 
 from tasklog_cli.errors import UsageError
-from tasklog_cli.render.display import Display, OutputFormat, Row
+from tasklog_cli.render.display import Display, Output, OutputFormat, Row
+from tasklog_cli.render.follow_lines import LineStream
 from tasklog_cli.render.machine import Csv, Json, JsonLines, Plain, Tsv
-from tasklog_cli.render.table import LineStream, Table
+from tasklog_cli.render.table import Table, resolve_aliases
 from tasklog_cli.render.timeline import write_timeline
 from tasklog_cli.results import Timeline
 
 __all__ = [
     "FORMATS",
     "Display",
+    "Output",
     "Row",
     "choose_format",
     "follow_stream",
     "render",
     "render_facts",
     "render_timeline",
+    "resolve_aliases",
 ]
 
 FORMATS: dict[str, type[OutputFormat]] = {
@@ -48,7 +51,7 @@ def every_column(fmt: str) -> bool:
 class BatchedWriter:
     """Collects small writes and passes them on in batches (stdout may be unbuffered: PYTHONUNBUFFERED)."""
 
-    def __init__(self, out: TextIO, batch: int = 256) -> None:
+    def __init__(self, out: Output, batch: int = 256) -> None:
         self.out = out
         self.batch = batch
         self.parts: list[str] = []
@@ -70,7 +73,7 @@ class BatchedWriter:
 class FlushingWriter:
     """Passes every write on at once: a followed record shows up as soon as it is written."""
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: Output) -> None:
         self.out = out
 
     def write(self, text: str) -> None:

@@ -2,20 +2,32 @@
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol, TextIO
+from datetime import datetime
+from typing import Any, ClassVar, Protocol
 
 from tasklog_cli.times import Zone
 
 
+class Output(Protocol):
+    """Where output goes: a stream, or a pager in front of one."""
+
+    def write(self, text: str, /) -> Any: ...
+
+    def flush(self) -> None: ...
+
+
 @dataclass(frozen=True)
 class Display:
-    """The output stream, whether it is a terminal, its width, whether to colour, and the display zone."""
+    """The output stream, whether it is a terminal, its width, whether to colour, the display zone, and
+    the choices of `--no-headers` (`headers`) and `--relative` (`now`: tables show times as "5m ago")."""
 
-    stdout: TextIO
+    stdout: Output
     is_terminal: bool
     width: int | None
     color: bool
     zone: Zone
+    headers: bool = True
+    now: datetime | None = None
 
 
 class Row(Protocol):

@@ -6,9 +6,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from tasklog_cli.render.display import Display, OutputFormat, Row, Writer
+from tasklog_cli.render.safe import escaped, json_safe
 from tasklog_cli.render.text import machine_text, machine_value
-
-PLAIN_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 class MachineFormat(OutputFormat):
@@ -18,12 +17,12 @@ class MachineFormat(OutputFormat):
 
     def __init__(self, columns: Sequence[str], out: Writer, display: Display) -> None:
         super().__init__(columns, out, display)
-        if self.header:
+        if self.header and display.headers:
             self.line(self.columns)
 
     def line(self, values: Sequence[Any]) -> None:
         """Write one row's values."""
-        self.out.write("\t".join(machine_text(value).translate(PLAIN_ESCAPES) for value in values) + "\n")
+        self.out.write("\t".join(escaped(machine_text(value)) for value in values) + "\n")
 
     def write(self, row: Row) -> None:
         """Write one row."""
@@ -32,10 +31,15 @@ class MachineFormat(OutputFormat):
 
     @classmethod
     def write_facts(cls, facts: Mapping[str, Any], out: Writer, display: Display) -> None:
-        """Key/value facts (as `info` reports them), one per line."""
+        """Key/value facts (as `info` reports them), one per line; a mapping's items one per line too,
+        as `key.name` (a task name may hold a comma)."""
         stream = cls(["key", "value"], out, display)
         for key, value in facts.items():
-            stream.line([key, flat_text(value)])
+            if isinstance(value, Mapping):
+                for name, item in value.items():
+                    stream.line([f"{key}.{name}", flat_text(item)])
+            else:
+                stream.line([key, flat_text(value)])
 
 
 class Plain(MachineFormat):
@@ -77,7 +81,7 @@ class JsonLines(MachineFormat):
 
     @classmethod
     def write_facts(cls, facts: Mapping[str, Any], out: Writer, display: Display) -> None:
-        out.write(json.dumps(facts, ensure_ascii=False, default=machine_value) + "\n")
+        out.write(json_safe(json.dumps(facts, ensure_ascii=False, default=machine_value)) + "\n")
 
 
 class Json(MachineFormat):
@@ -101,13 +105,15 @@ class Json(MachineFormat):
 
     @classmethod
     def write_facts(cls, facts: Mapping[str, Any], out: Writer, display: Display) -> None:
-        out.write(json.dumps(facts, ensure_ascii=False, default=machine_value, indent=2) + "\n")
+        out.write(json_safe(json.dumps(facts, ensure_ascii=False, default=machine_value, indent=2)) + "\n")
 
 
 def json_text(row: Mapping[str, Any]) -> str:
-    """A row as one JSON object."""
-    return json.dumps(
-        {name: machine_value(value) for name, value in row.items()}, ensure_ascii=False, default=str
+    """A row as one JSON object (on one line: U+2028/9 and the controls JSON leaves raw are escaped)."""
+    return json_safe(
+        json.dumps(
+            {name: machine_value(value) for name, value in row.items()}, ensure_ascii=False, default=str
+        )
     )
 
 

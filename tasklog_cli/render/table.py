@@ -1,21 +1,26 @@
-"""Tables for people, drawn with Rich (imported here only): columns that fit the width, coloured cells."""
+"""Tables for people: columns planned from the first rows to fit the width, then streamed line by line."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from tasklog_cli.render.display import Display, OutputFormat, Row, Writer
-from tasklog_cli.render.text import OUTCOME_STYLES, human_time, human_value, sparkline
-from tasklog_cli.times import Zone
+from tasklog_cli.render.layout import NUMBER_COLUMNS, TIME_COLUMNS, Want, plan, want
+from tasklog_cli.render.lines import Painter, Segment, cut, cut_left, fit, gapped
+from tasklog_cli.render.safe import visible
+from tasklog_cli.render.text import (
+    OUTCOME_STYLES,
+    SHORTER_PRECISION,
+    human_value,
+    precision_of,
+    relative_text,
+    sparkline,
+    time_text,
+    zone_label,
+)
 
 STYLED_COLUMNS = frozenset({"action", "outcome", "last_outcome", "streak"})
 PERCENT_COLUMNS = frozenset({"success_rate"})
-FLEXIBLE_COLUMNS = frozenset({"message", "exc_text", "msg", "formatted_message", "error", "pathname"})
-ID_COLUMNS = frozenset({"run_id", "id", "task_id"})
-TIME_COLUMNS = frozenset({"created", "start", "end", "last_start", "bucket"})
-# Which columns give way in turn, and how narrow each may get: long text, ids, long text again, times,
-# counts and the like, and task names last.
-_SHRINK_STEPS = ((0, 30), (1, 8), (0, 10), (2, 14), (3, 6), (4, 8), (2, 8))
 # Shorter headers where a table is tight; machine formats keep the field names.
 TABLE_HEADERS = {
     "success": "ok",
@@ -26,165 +31,189 @@ TABLE_HEADERS = {
     "last_outcome": "last",
     "last_duration": "took",
 }
+# The short headers also name their fields in --fields.
+FIELD_ALIASES = {header: name for name, header in TABLE_HEADERS.items() if " " not in header}
+SAMPLE_ROWS = 500  # rows a table reads before it plans its columns and starts printing
+GAP = 2
+TIME_WIDTHS = {"ms": 23, "s": 19, "min": 16, "day": 10}
 
 
-def console(display: Display) -> Any:
-    """A Rich console writing to the display's stream, as wide as it is, coloured if it may be."""
-    from rich.console import Console
-
-    return Console(
-        file=display.stdout,
-        width=display.width or (None if display.is_terminal else 100_000),
-        color_system="auto" if display.color else None,
-        force_terminal=display.color or display.is_terminal,
-        highlight=False,
-        soft_wrap=False,
-    )
+def resolve_aliases(names: Iterable[str], available: Sequence[str]) -> list[str]:
+    """Field names with the table's short headers (`ok`, `took`) read as the fields they head."""
+    return [FIELD_ALIASES.get(name, name) if name not in available else name for name in names]
 
 
-def cell(name: str, value: Any, zone: Zone, width: int | None = None) -> Any:
-    """A table cell: coloured outcomes, percentages, sparklines, outcome strips, times as wide as fits."""
-    from rich.text import Text
-
-    if isinstance(value, datetime):
-        return Text(human_time(value, zone, width))
-    if name == "outcomes":
-        return Text.assemble(*(("■", OUTCOME_STYLES.get(outcome, "")) for outcome in value))
-    if name == "recent":
-        return Text(sparkline(value), style="cyan")
-    if name in PERCENT_COLUMNS and isinstance(value, float):
-        return Text(f"{value:.0%}")
-    style = OUTCOME_STYLES.get(str(value).split(" ")[0], "") if name in STYLED_COLUMNS else ""
-    return Text(human_value(value, zone, name), style=style)
+Texter = Callable[[Any], str]
 
 
-def fit_columns(
-    names: Sequence[str], natural: Sequence[int], width: int, *, gap: int, edges: int
-) -> tuple[list[int], list[int]]:
-    """Which columns to show and how wide, in `width` with `gap` between columns: when even the
-    narrowest layout does not fit, long text columns go, so the others stay readable."""
-    tiers = [_shrink_tier(name) for name in names]
-    keep = list(range(len(names)))
-    while True:
-        room = width - gap * (len(keep) - 1) - edges
-        widths = fit_widths([natural[p] for p in keep], [tiers[p] for p in keep], room)
-        narrower = [p for p in keep if tiers[p]]
-        if sum(widths) <= room or not narrower or len(narrower) == len(keep):
-            return keep, widths
-        keep = narrower
+class Column:
+    """One column of a table: how its values read, its header, whether it aligns right, its style."""
+
+    def __init__(self, name: str, sample: Sequence[Any], display: Display) -> None:
+        self.name = name
+        self.right = name in NUMBER_COLUMNS
+        self.precision = ""
+        moments = [value for value in sample if isinstance(value, datetime)]
+        header = TABLE_HEADERS.get(name, name)
+        if name in TIME_COLUMNS and moments and not (display.now and name != "bucket"):
+            self.precision = _bucket_precision(moments) if name == "bucket" else precision_of(moments)
+            if name not in ("created", "bucket"):
+                self.precision = "s"  # runs and statistics: milliseconds are noise
+            label = zone_label(moments, display.zone)
+            header = f"{header} ({label})" if label else header
+        self.header = header
+        self.display = display
+
+    def texter(self) -> Texter:
+        """The function that turns one of this column's values into its (uncut) text."""
+        zone, name = self.display.zone, self.name
+        if self.precision:
+            precision = self.precision
+            return lambda value: time_text(value, zone, precision) if isinstance(value, datetime) else ""
+        now = self.display.now
+        if now is not None and name in TIME_COLUMNS:
+            return lambda value: relative_text(value, now) if isinstance(value, datetime) else ""
+        if name in PERCENT_COLUMNS:
+            return lambda value: (
+                f"{value:.0%}" if isinstance(value, float) else human_value(value, zone, name)
+            )
+        if name == "recent":
+            return lambda value: sparkline(value or ())
+        if name == "outcomes":
+            return lambda value: "■" * len(value or ())
+        return lambda value: human_value(value, zone, name)
+
+    def want(self, natural: int) -> Want:
+        """What this column wants, given the width of its widest text."""
+        from rich.cells import cell_len
+
+        return want(
+            self.name, TIME_WIDTHS[self.precision] if self.precision else natural, cell_len(self.header)
+        )
+
+    def shorten(self, width: int) -> None:
+        """Show times to a lesser precision until they fit `width` (never below minutes)."""
+        while self.precision in SHORTER_PRECISION and TIME_WIDTHS[self.precision] > width:
+            self.precision = SHORTER_PRECISION[self.precision]
+
+    def segments(self, value: Any, text: str, width: int, *, last: bool) -> list[Segment]:
+        """The cell as styled segments exactly `width` cells wide (the last column unpadded)."""
+        if self.name == "outcomes":
+            latest = list(value or ())[-width:] if width > 0 else []
+            return [("■", OUTCOME_STYLES.get(outcome, "")) for outcome in latest]
+        if self.name == "recent":
+            return [(cut_left(text, width), "cyan")]
+        shown = fit(text, width, right=self.right, pad=not last or self.right)
+        if self.name in STYLED_COLUMNS and value is not None:
+            return [(shown, OUTCOME_STYLES.get(str(value).split(" ")[0], ""))]
+        return [(shown, "")]
 
 
-def _shrink_tier(name: str) -> int:
-    if name in FLEXIBLE_COLUMNS:
-        return 0
-    if name in ID_COLUMNS:
-        return 1
-    if name in TIME_COLUMNS:
-        return 2
-    return 4 if name == "task_name" else 3
-
-
-def fit_widths(natural: Sequence[int], tiers: Sequence[int], room: int) -> list[int]:
-    """Widths within `room`: long text gives way first, then ids, then the rest; the widest of a tier
-    loses a column at a time, so columns of one tier share the loss; none vanish."""
-    widths = list(natural)
-    for tier, floor in _SHRINK_STEPS:
-        while sum(widths) > room:
-            candidates = [
-                position
-                for position, width in enumerate(widths)
-                if tiers[position] == tier and width > min(floor, natural[position])
-            ]
-            if not candidates:
-                break
-            widths[max(candidates, key=lambda position: widths[position])] -= 1
-    return widths
+def _bucket_precision(moments: Sequence[datetime]) -> str:
+    return "min" if any(moment.hour or moment.minute for moment in moments) else "day"
 
 
 class Table(OutputFormat):
-    """A Rich table that fits the width: long text columns give way first and are cut with `…`."""
+    """A table that fits the width: the first rows decide the columns, the rest stream through them;
+    numbers are never cut, text gives way with `…`, and whole columns go when even that is not enough."""
 
     name = "table"
 
     def __init__(self, columns: Sequence[str], out: Writer, display: Display) -> None:
         super().__init__(columns, out, display)
-        self.values: list[list[Any]] = []
+        self.sample: list[list[Any]] = []
+        self.layout: list[tuple[int, Column, Texter, int]] | None = None
+        self.painter = Painter(display.color)
 
     def write(self, row: Row) -> None:
-        """Take one row (the table is drawn when it closes, as wide as its cells need)."""
-        self.values.append([row.get(name) for name in self.columns])
+        """Take one row: held until the columns are planned, then printed at once."""
+        values = [row.get(name) for name in self.columns]
         self.count += 1
+        if self.layout is None:
+            self.sample.append(values)
+            if len(self.sample) >= SAMPLE_ROWS:
+                self.start()
+        else:
+            self.out.write(self.line(values) + "\n")
 
     def close(self) -> None:
-        """Draw the table."""
-        from rich import box
-        from rich.table import Table as RichTable
+        """Print what is held."""
+        if self.layout is None and self.sample:
+            self.start()
 
-        if not self.values:
-            return
-        out = console(self.display)
-        zone = self.display.zone
-        headers = [TABLE_HEADERS.get(name, name) for name in self.columns]
-        natural = [
-            max(len(header), *(cell(name, row[position], zone).cell_len for row in self.values))
-            for position, (name, header) in enumerate(zip(self.columns, headers, strict=True))
+    def start(self) -> None:
+        """Plan the columns from the rows held, print the header and those rows."""
+        from rich.cells import cell_len
+
+        planned = [
+            Column(name, [row[position] for row in self.sample], self.display)
+            for position, name in enumerate(self.columns)
         ]
-        keep, widths = fit_columns(self.columns, natural, out.width, gap=3, edges=2)
-        table = RichTable(box=box.SIMPLE_HEAD, pad_edge=False, header_style="bold")
-        for position, width in zip(keep, widths, strict=True):
-            table.add_column(headers[position], no_wrap=True, overflow="ellipsis", width=width)
-        for row in self.values:
-            table.add_row(
-                *(cell(self.columns[p], row[p], zone, width) for p, width in zip(keep, widths, strict=True))
-            )
-        out.print(table)
+        texters = [column.texter() for column in planned]
+        wants = [
+            column.want(max((cell_len(texter(row[position])) for row in self.sample), default=0))
+            for position, (column, texter) in enumerate(zip(planned, texters, strict=True))
+        ]
+        widths = plan(wants, self.display.width, GAP)
+        layout = []
+        for position, (column, width) in enumerate(zip(planned, widths, strict=True)):
+            if width is not None:
+                column.shorten(width)
+                layout.append((position, column, column.texter(), width))
+        self.layout = layout
+        self.out.write(self.header_lines())
+        for values in self.sample:
+            self.out.write(self.line(values) + "\n")
+        self.sample = []
+
+    def header_lines(self) -> str:
+        """The header line (bold) and a rule under each column."""
+        assert self.layout is not None
+        last = len(self.layout) - 1
+        names = [
+            (fit(column.header, width, right=column.right, pad=index < last or column.right), "bold")
+            for index, (_, column, _, width) in enumerate(self.layout)
+        ]
+        rules = [("─" * width, "") for _, _, _, width in self.layout]
+        return self.painter.line(gapped(names, GAP)) + "\n" + self.painter.line(gapped(rules, GAP)) + "\n"
+
+    def line(self, values: Sequence[Any]) -> str:
+        """One row's line."""
+        assert self.layout is not None
+        segments: list[Segment] = []
+        last = len(self.layout) - 1
+        for index, (position, column, texter, width) in enumerate(self.layout):
+            if index:
+                segments.append((" " * GAP, ""))
+            value = values[position]
+            segments.extend(column.segments(value, texter(value), width, last=index == last))
+        return self.painter.line(segments)
 
     @classmethod
     def write_facts(cls, facts: Mapping[str, Any], out: Writer, display: Display) -> None:
-        """Key/value facts as a two-column grid."""
-        from rich.table import Table as RichTable
+        """Key/value facts as two columns, long values wrapped, a mapping's items one per line."""
+        import textwrap
 
+        painter = Painter(display.color)
+        key_width = max((len(key) for key in facts), default=0)
+        room = max(20, (display.width or 100_000) - key_width - GAP)
+        for key, value in facts.items():
+            lines = []
+            for item in _fact_lines(value, display):
+                lines.extend(textwrap.wrap(item, room, break_on_hyphens=False) or [""])
+            for number, text in enumerate(lines or [""]):
+                label = (key if number == 0 else "").ljust(key_width)
+                out.write(painter.line([(label, "bold"), (" " * GAP, ""), (cut(text, room), "")]) + "\n")
+
+
+def _fact_lines(value: Any, display: Display) -> list[str]:
+    if isinstance(value, Mapping):
+        width = max((len(visible(str(name))) for name in value), default=0)
+        return [f"{visible(str(name)).ljust(width)}  {item}" for name, item in value.items()]
+    if isinstance(value, datetime):
+        return [f"{time_text(value, display.zone, 'ms')} {zone_label([value], display.zone)}"]
+    if isinstance(value, list | tuple):
         from tasklog_cli.render.machine import flat_text
 
-        grid = RichTable.grid(padding=(0, 2))
-        grid.add_column(style="bold")
-        grid.add_column(overflow="fold")
-        for key, value in facts.items():
-            grid.add_row(key, flat_text(value))
-        console(display).print(grid)
-
-
-class LineStream:
-    """`tail -f` as a table: one coloured line per record, columns as wide as the first records need."""
-
-    def __init__(self, columns: Sequence[str], display: Display, sample: Sequence[Row]) -> None:
-        self.console = console(display)
-        self.zone = display.zone
-        self.count = 0
-        natural = [
-            max(len(name), 8, *(cell(name, row.get(name), self.zone).cell_len for row in sample))
-            for name in columns
-        ]
-        keep, widths = fit_columns(columns, natural, self.console.width, gap=2, edges=0)
-        self.layout = [(columns[p], width) for p, width in zip(keep, widths, strict=True)]
-        header = "  ".join(TABLE_HEADERS.get(name, name)[:width].ljust(width) for name, width in self.layout)
-        self.console.print(header.rstrip(), style="bold", no_wrap=True, crop=True)
-
-    def write(self, row: Row) -> None:
-        """Print one record's line at once."""
-        from rich.text import Text
-
-        line = Text()
-        for position, (name, width) in enumerate(self.layout):
-            text = cell(name, row.get(name), self.zone, width)
-            text.truncate(width, overflow="ellipsis", pad=position < len(self.layout) - 1)
-            line.append_text(text)
-            if position < len(self.layout) - 1:
-                line.append("  ")
-        self.console.print(line, no_wrap=True, crop=True)
-        self.console.file.flush()
-        self.count += 1
-
-    def close(self) -> None:
-        """Flush what is left."""
-        self.console.file.flush()
+        return [visible(flat_text(value))]
+    return [human_value(value, display.zone)]
