@@ -487,3 +487,15 @@ def test_a_real_pager_pages_on_a_real_terminal() -> None:
     os.close(controller)
     assert process.returncode == 0
     assert screen.count(b"check_disk_space") < 40  # one screen of 387 runs, not all of them
+
+
+def test_csv_is_exact_when_piped_and_shows_controls_on_a_terminal(tmp_path: Path) -> None:
+    path = tmp_path / "hostile.csv"
+    with path.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(["task_name", "action", "created", "message"])
+        writer.writerow(["job", "run", 1764590000.0, "clear\x1b[2Jscreen\nsecond"])
+    on_terminal = run_in_terminal("ls", "-r", str(path), "-o", "csv", "--fields", "message")
+    assert "\x1b[2J" not in on_terminal and "clear\\x1b[2Jscreen\\nsecond" in on_terminal
+    piped = run_cli("ls", "-r", str(path), "-o", "csv", "--fields", "message").stdout
+    assert piped == 'message\n"clear\x1b[2Jscreen\nsecond"\n'

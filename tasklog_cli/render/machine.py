@@ -63,10 +63,12 @@ class Csv(MachineFormat):
 
     def __init__(self, columns: Sequence[str], out: Writer, display: Display) -> None:
         self.writer = csv.writer(out, lineterminator="\n")
+        # Byte-exact when piped; on a terminal, shown as plain is (a field could clear the screen).
+        self.text = (lambda value: escaped(machine_text(value))) if display.is_terminal else machine_text
         super().__init__(columns, out, display)
 
     def line(self, values: Sequence[Any]) -> None:
-        self.writer.writerow([machine_text(value) for value in values])
+        self.writer.writerow([self.text(value) for value in values])
 
 
 class JsonLines(MachineFormat):
