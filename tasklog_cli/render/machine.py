@@ -63,12 +63,13 @@ class Csv(MachineFormat):
 
     def __init__(self, columns: Sequence[str], out: Writer, display: Display) -> None:
         self.writer = csv.writer(out, lineterminator="\n")
-        # Byte-exact when piped; on a terminal, shown as plain is (a field could clear the screen).
-        self.text = (lambda value: escaped(machine_text(value))) if display.is_terminal else machine_text
+        self.on_terminal = display.is_terminal
         super().__init__(columns, out, display)
 
     def line(self, values: Sequence[Any]) -> None:
-        self.writer.writerow([self.text(value) for value in values])
+        texts = [machine_text(value) for value in values]
+        # Byte-exact when piped; on a terminal, shown as plain is (a field could clear the screen).
+        self.writer.writerow([escaped(text) for text in texts] if self.on_terminal else texts)
 
 
 class JsonLines(MachineFormat):
