@@ -19,7 +19,7 @@ from typing import Self, TypedDict, Unpack
 from tasklog_cli import reports
 from tasklog_cli.checks import Limits, find_problems
 from tasklog_cli.config import RepoChoice, choose_repo, load_config
-from tasklog_cli.errors import UsageError
+from tasklog_cli.errors import UsageError, check_names
 from tasklog_cli.follow import poll_records
 from tasklog_cli.models import FAILURES, Outcome
 from tasklog_cli.query import Moment, Query, build_query
@@ -29,7 +29,7 @@ from tasklog_cli.runs import Run as PairedRun
 from tasklog_cli.runs import run_selector
 from tasklog_cli.selection import Selection, last_n
 from tasklog_cli.sources import OpenOptions, Source, open_source
-from tasklog_cli.sources.base import Notify, Watch, check_names
+from tasklog_cli.sources.base import Notify, Watch
 from tasklog_cli.times import Zone, parse_span, resolve_zone, utc_from_epoch
 
 __all__ = ["Bucket", "Filters", "Following", "Outcome", "Repo", "open_repo"]

@@ -1,5 +1,6 @@
 """The exit-code table and the errors that map onto it."""
 
+from collections.abc import Iterable
 from enum import IntEnum
 
 
@@ -30,3 +31,11 @@ class SourceError(TasklogError):
     """A store that is missing, unreadable, not a task log or unreachable."""
 
     exit_code = ExitCode.SOURCE
+
+
+def check_names(names: Iterable[str], available: Iterable[str], option: str) -> None:
+    """Fail with a usage error naming the first field that is not available, and listing those that are."""
+    known = tuple(available)
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise UsageError(f"unknown field {unknown[0]!r} in {option}: the fields are {', '.join(known)}")

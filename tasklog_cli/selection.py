@@ -45,3 +45,18 @@ def last_n(items: Iterable[T], count: int | None) -> list[T]:
 def first_n(items: Iterable[T], count: int | None) -> Iterator[T]:
     """The first `count` items (all when None, none when 0), lazily."""
     return iter(items) if count is None else islice(items, max(count, 0))
+
+
+def cut(
+    rows: Iterable[T], *, head: int | None = None, last: int | None = None, reverse: bool = False
+) -> tuple[Iterable[T], bool]:
+    """The first `head` or the last `last` of rows that may hold one more than that (asked for to tell
+    whether more exist), newest first with `reverse`, and whether there were more. Without a limit the
+    rows stream through (unless reversed)."""
+    count = head if head is not None else last
+    if count is None:
+        return (reversed(list(rows)) if reverse else rows), False
+    kept = list(rows)
+    more = len(kept) > count
+    kept = list(first_n(kept, count)) if head is not None else last_n(kept, count)
+    return (kept[::-1] if reverse else kept), more

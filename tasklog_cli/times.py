@@ -217,3 +217,14 @@ def human_duration(seconds: float) -> str:
         return f"{hours}h {minutes:02d}m"
     days, hours = divmod(hours, 24)
     return f"{days}d {hours:02d}h"
+
+
+def window_text(since: float | None, until: float | None, zone: Zone) -> str:
+    """A resolved time window as people read it: `from 2025-03-04 07:00:00 EET to now`."""
+
+    def moment(epoch: float | None, otherwise: str) -> str:
+        if epoch is None:
+            return otherwise
+        return in_zone(utc_from_epoch(epoch), zone).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+    return f"from {moment(since, 'the first record')} to {moment(until, 'now')}"

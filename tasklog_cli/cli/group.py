@@ -20,27 +20,11 @@ if TYPE_CHECKING:
     from typer import _click as click
 
 
-def format_in_panels(params: Sequence["click.Parameter"], ctx: "click.Context", formatter: Any) -> None:
-    """Options in their help panels (Filters, Selection, Source, Output), in a fixed order."""
-    sections: dict[str, list[tuple[str, str]]] = {}
-    for param in params:
-        record = param.get_help_record(ctx)
-        if record is not None:
-            argument = param.param_type_name == "argument"
-            if argument:  # Typer would show `{TASK...}... <list[str]>`
-                record = (str(param.metavar), getattr(param, "help", None) or "")
-            panel = "Arguments" if argument else getattr(param, "rich_help_panel", None) or "Options"
-            sections.setdefault(panel, []).append(record)
-    for title in sorted(sections, key=texts.OPTION_PANELS.index):
-        with formatter.section(title):
-            formatter.write_dl(sections[title])
-
-
 class TasklogCommand(TyperCommand):
     """A command whose help lists its options by panel."""
 
     def format_options(self, ctx: "click.Context", formatter: Any) -> None:
-        format_in_panels(self.get_params(ctx), ctx, formatter)
+        texts.write_options(self.get_params(ctx), ctx, formatter)
 
     def collect_usage_pieces(self, ctx: "click.Context") -> list[str]:
         """`[OPTIONS] TASK...`: arguments by their metavar."""
@@ -58,14 +42,7 @@ class TasklogGroup(TyperGroup):
         return [name for name in texts.COMMANDS if name in self.commands]
 
     def format_commands(self, ctx: "click.Context", formatter: Any) -> None:
-        """Commands by panel, each with its one-line summary."""
-        panels: dict[str, list[tuple[str, str]]] = {}
-        for name in self.list_commands(ctx):
-            panel, summary = texts.COMMANDS[name]
-            panels.setdefault(panel, []).append((name, summary))
-        for panel, rows in panels.items():
-            with formatter.section(f"{panel} commands"):
-                formatter.write_dl(rows)
+        texts.write_commands(self.list_commands(ctx), formatter)
 
     def main(  # type: ignore[override]
         self,

@@ -1,6 +1,12 @@
-"""Help texts and examples of the CLI, kept apart from the code that declares the options."""
+"""What `--help` shows: the texts and examples of the CLI, and how options and commands are laid out."""
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from tasklog_cli.times import TIME_FORMATS_HELP
+
+if TYPE_CHECKING:
+    from typer import _click as click
 
 APP = "Inspect the task logs that Rocketry and fastapi-taskflow write: filter, pair runs, render."
 
@@ -86,3 +92,30 @@ EXAMPLES = {
 def examples(command: str) -> str:
     """A command's examples as its help's epilog, one per line."""
     return "Examples:\n\n\b\n" + "\n".join(f"  {line}" for line in EXAMPLES[command])
+
+
+def write_options(params: Sequence["click.Parameter"], ctx: "click.Context", formatter: Any) -> None:
+    """Options in their help panels (Filters, Selection, Source, Output), in a fixed order."""
+    sections: dict[str, list[tuple[str, str]]] = {}
+    for param in params:
+        record = param.get_help_record(ctx)
+        if record is not None:
+            argument = param.param_type_name == "argument"
+            if argument:  # Typer would show `{TASK...}... <list[str]>`
+                record = (str(param.metavar), getattr(param, "help", None) or "")
+            panel = "Arguments" if argument else getattr(param, "rich_help_panel", None) or "Options"
+            sections.setdefault(panel, []).append(record)
+    for title in sorted(sections, key=OPTION_PANELS.index):
+        with formatter.section(title):
+            formatter.write_dl(sections[title])
+
+
+def write_commands(names: Iterable[str], formatter: Any) -> None:
+    """Commands by panel, each with its one-line summary."""
+    panels: dict[str, list[tuple[str, str]]] = {}
+    for name in names:
+        panel, summary = COMMANDS[name]
+        panels.setdefault(panel, []).append((name, summary))
+    for panel, rows in panels.items():
+        with formatter.section(f"{panel} commands"):
+            formatter.write_dl(rows)

@@ -17,18 +17,16 @@ from tasklog_cli.render import (
     Display,
     Output,
     Row,
+    choose_columns,
     choose_format,
-    every_column,
     follow_stream,
     render,
-    resolve_aliases,
 )
 from tasklog_cli.render.pager import PagedOutput, pager_command
 from tasklog_cli.results import RECORD_FIELDS
-from tasklog_cli.selection import first_n, last_n
+from tasklog_cli.selection import cut
 from tasklog_cli.sources import wait_for
-from tasklog_cli.sources.base import check_names
-from tasklog_cli.times import in_zone, resolve_zone, utc_from_epoch
+from tasklog_cli.times import resolve_zone, window_text
 
 
 @dataclass
@@ -112,16 +110,7 @@ class Invocation:
     def columns(self, default: Sequence[str], available: Sequence[str] | None = None) -> list[str]:
         """The columns to print: `--fields`, else the default (every column for json/jsonl)."""
         available = self.repo.columns if available is None else available
-        requested = self.output.fields
-        if requested is None:
-            return list(available if every_column(self.fmt) else default)
-        if requested.strip() == "all":
-            return list(available)
-        names = resolve_aliases([name.strip() for name in requested.split(",") if name.strip()], available)
-        if not names:
-            raise UsageError(f"--fields names no field: use A,B or 'all' (fields: {', '.join(available)})")
-        check_names(names, available, "--fields")
-        return names
+        return choose_columns(self.output.fields, self.fmt, default, available)
 
     def follow_fields(self, columns: Sequence[str]) -> list[str]:
         """The fields `tail -f` reads: the columns, and in a table the exception shown under a failure."""
@@ -142,22 +131,13 @@ class Invocation:
         total: int | None = None,
         reverse: bool = False,
     ) -> Iterable[Row]:
-        """The first `head` or last `last` of rows asked for with `ask_for` (newest first with `reverse`);
-        a cut is noted on a terminal. Without a limit, rows stream through (unless reversed)."""
+        """The rows `-n`/`--head` keep of those asked for with `ask_for`; on a terminal, a cut is told:
+        `5 of 387 runs` where the total is known, else `20 records; more exist`."""
+        shown, more = cut(rows, head=head, last=last, reverse=reverse)
         count = head if head is not None else last
-        if count is None:
-            return reversed(list(rows)) if reverse else rows
-        kept = list(rows)
-        if len(kept) > count or (total or 0) > count:
-            self.note_limit(count, noun, total)
-        kept = list(first_n(kept, count)) if head is not None else last_n(kept, count)
-        return kept[::-1] if reverse else kept
-
-    def note_limit(self, count: int, noun: str, total: int | None) -> None:
-        """Say, on a terminal, that a limit cut the result: `20 of 774 runs`, else `20 records; more
-        exist`."""
-        if self.display.is_terminal:
+        if count is not None and self.display.is_terminal and (more or (total or 0) > count):
             self.limit_note = f"{count} of {total} {noun}" if total else f"{count} {noun}; more exist"
+        return shown
 
     def record_columns(self) -> tuple[str, ...]:
         """The default columns of records: the core four, and `message` where the store has it."""
@@ -186,12 +166,7 @@ class Invocation:
         if self.filters is None or (self.filters.since is None and self.filters.until is None):
             return ""
         query = self.repo.query(self.filters.api())
-
-        def moment(epoch: float | None, otherwise: str) -> str:
-            when = None if epoch is None else in_zone(utc_from_epoch(epoch), self.display.zone)
-            return otherwise if when is None else when.strftime("%Y-%m-%d %H:%M:%S %Z")
-
-        return f" from {moment(query.since, 'the first record')} to {moment(query.until, 'now')}"
+        return " " + window_text(query.since, query.until, self.display.zone)
 
     def follow(self, following: Following, columns: Sequence[str]) -> int:
         """Print the backlog, then each new record as it comes, until Ctrl-C (exit 0: how follow ends)."""

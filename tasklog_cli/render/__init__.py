@@ -6,7 +6,7 @@ To add a format, write one class (see render/machine.py) and list it in FORMATS.
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from tasklog_cli.errors import UsageError
+from tasklog_cli.errors import UsageError, check_names
 from tasklog_cli.render.display import Display, Output, OutputFormat, Row
 from tasklog_cli.render.follow_lines import LineStream
 from tasklog_cli.render.machine import Csv, Json, JsonLines, Plain, Tsv
@@ -43,9 +43,20 @@ def choose_format(requested: str | None, display: Display) -> str:
     return name
 
 
-def every_column(fmt: str) -> bool:
-    """Whether a format prints every column unless `--fields` says otherwise (json, jsonl)."""
-    return FORMATS[fmt].every_column
+def choose_columns(
+    requested: str | None, fmt: str, default: Sequence[str], available: Sequence[str]
+) -> list[str]:
+    """The columns to print: `--fields` (names, the table's short headers, or `all`), else the format's
+    default (every column for json/jsonl)."""
+    if requested is None:
+        return list(available if FORMATS[fmt].every_column else default)
+    if requested.strip() == "all":
+        return list(available)
+    names = resolve_aliases([name.strip() for name in requested.split(",") if name.strip()], available)
+    if not names:
+        raise UsageError(f"--fields names no field: use A,B or 'all' (fields: {', '.join(available)})")
+    check_names(names, available, "--fields")
+    return names
 
 
 class BatchedWriter:

@@ -8,7 +8,7 @@ from datetime import timedelta
 from operator import itemgetter
 from typing import Any, Protocol, TypeVar
 
-from tasklog_cli.errors import SourceError, UsageError
+from tasklog_cli.errors import SourceError
 from tasklog_cli.models import CORE_COLUMNS, REQUIRED_COLUMNS, ColumnKind, Record, detect_model
 from tasklog_cli.query import Query, compile_query
 from tasklog_cli.runs import Run, pair_runs
@@ -90,10 +90,6 @@ class Source(ABC):
     def record_columns(self) -> tuple[str, ...]:
         """Columns of a Record from this store: the core four, then the store's own."""
         return CORE_COLUMNS + tuple(name for name in self.columns if name not in CORE_COLUMNS)
-
-    def check_fields(self, names: Iterable[str], option: str) -> None:
-        """Fail with a usage error naming any field this store does not have."""
-        check_names(names, self.record_columns, option)
 
     @staticmethod
     def wanted_fields(fields: Collection[str] | None, query: Query) -> set[str] | None:
@@ -233,14 +229,6 @@ class ReloadWatch:
 
     def close(self) -> None:
         """Nothing to release: the store is read whole at each change."""
-
-
-def check_names(names: Iterable[str], available: Iterable[str], option: str) -> None:
-    """Fail with a usage error naming the first field that is not available, and listing those that are."""
-    known = tuple(available)
-    unknown = [name for name in names if name not in known]
-    if unknown:
-        raise UsageError(f"unknown field {unknown[0]!r} in {option}: the fields are {', '.join(known)}")
 
 
 def record_key(record: Record) -> tuple[Any, ...]:
