@@ -16,6 +16,7 @@ from tasklog_cli.checks import Limits, ProblemTally, find_problems
 from tasklog_cli.models import FAILURES, Outcome
 from tasklog_cli.query import Query, task_matcher
 from tasklog_cli.runs import HealthTally, RuntimeTally, run_selector
+from tasklog_cli.runs import selected as selected_runs
 from tasklog_cli.selection import last_n
 from tasklog_cli.sources import Source
 from tasklog_cli.times import Zone, in_zone, utc_from_epoch
@@ -188,13 +189,15 @@ def runtime_report(
         keep = run_selector(query)
         return source.paired(
             query, retry_window, query.fields(),
-            lambda stream: runtime_results(filter(keep, stream), by=by, zone=zone, recent=recent),
+            lambda stream: runtime_results(selected_runs(stream, keep), by=by, zone=zone, recent=recent),
         )  # fmt: skip
     statistics, irregular = pushed  # the database paired what it could; the rest is paired here
     rest = replace(query, tasks=tuple(irregular))
     keep_rest = run_selector(rest)
     paired_here = (
-        source.paired(rest, retry_window, (), lambda stream: runtime_results(filter(keep_rest, stream)))
+        source.paired(
+            rest, retry_window, (), lambda stream: runtime_results(selected_runs(stream, keep_rest))
+        )
         if irregular
         else []
     )
@@ -210,11 +213,11 @@ def run_report(
     many are held."""
 
     def pick(stream: Iterable[runs.Run]) -> list[runs.Run]:
-        selected = filter(keep, stream)
+        chosen = selected_runs(stream, keep)
         if last is None:
-            return sorted(selected, key=_by_start)
+            return sorted(chosen, key=_by_start)
         arrival = count()
-        latest = nlargest(last, ((run.moment, run.task_name, next(arrival), run) for run in selected))
+        latest = nlargest(last, ((run.moment, run.task_name, next(arrival), run) for run in chosen))
         return [item[3] for item in reversed(latest)]
 
     return [run_result(run) for run in source.paired(query, retry_window, query.fields(), pick)]
@@ -228,7 +231,7 @@ def task_report(source: Source, query: Query, retry_window: timedelta) -> list[r
     """One health row per task of the query's selected runs."""
     keep = run_selector(query)
     return source.paired(
-        query, retry_window, query.fields(), lambda stream: task_results(filter(keep, stream))
+        query, retry_window, query.fields(), lambda stream: task_results(selected_runs(stream, keep))
     )
 
 

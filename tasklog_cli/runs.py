@@ -2,7 +2,7 @@
 
 import math
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import defaultdict, deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import timedelta
@@ -56,9 +56,14 @@ class LateRecord(Exception):
         self.task_name = task_name
 
 
+def _new_run(values: tuple[Any, ...]) -> Run:
+    """A Run from all its nine values, without the keyword handling of Run(...) (pairing's hot path)."""
+    return tuple.__new__(Run, values)
+
+
 class TaskPairing:
     """One task's open runs and retry chain, fed the task's records in created order (ties in store
-    order); each feed returns the runs that record closed."""
+    order)."""
 
     __slots__ = ("chain_attempt", "chain_end", "chain_outcome", "open_runs", "window")
 
@@ -67,35 +72,70 @@ class TaskPairing:
         self.open_runs: list[tuple[Record, int]] = []  # (its `run` record, attempt), oldest first
         self.chain_outcome, self.chain_end, self.chain_attempt = "", 0.0, 0  # the last closed run
 
-    def feed(self, record: Record) -> list[Run]:
-        """The runs this record closes (none for a `run` record or an action pairing ignores)."""
-        created, action = record[0], record[2]
-        open_runs = self.open_runs
-        if action == "run":
-            retry = self.chain_outcome in FAILURES and created - self.chain_end <= self.window
-            open_runs.append((record, self.chain_attempt + 1 if retry else 1))
-            return []
-        if action in FINISHES:
-            run_id = record[3]
-            position = _matching_open_run(open_runs, run_id)
-            if position is None:  # history cut off: a finish without its start
-                closed = [Run(record[1], run_id, None, created, action, 1, (record,))]
+    def feed(self, records: Iterable[Record]) -> list[Run]:
+        """The runs these records close, in the order they close."""
+        open_runs, window = self.open_runs, self.window
+        chain_outcome, chain_end, chain_attempt = self.chain_outcome, self.chain_end, self.chain_attempt
+        closed: list[Run] = []
+        for record in records:
+            created, action = record[0], record[2]
+            if action == "run":
+                retry = chain_outcome in FAILURES and created - chain_end <= window
+                open_runs.append((record, chain_attempt + 1 if retry else 1))
+                continue
+            if action in FINISHES:
+                run_id = record[3]
+                position = _matching_open_run(open_runs, run_id)
+                if position is None:  # history cut off: a finish without its start
+                    run = _new_run((record[1], run_id, None, created, action, 1, (record,), None, None))
+                    chain_attempt = 1
+                else:
+                    start, chain_attempt = open_runs.pop(position)
+                    run = _new_run(
+                        (
+                            record[1],
+                            start[3],
+                            start[0],
+                            created,
+                            action,
+                            chain_attempt,
+                            (start, record),
+                            None,
+                            None,
+                        )
+                    )
+                closed.append(run)
+                chain_outcome = action
+            elif action == Outcome.CRASH:
+                if open_runs:
+                    closed.extend(
+                        _new_run(
+                            (
+                                record[1],
+                                start[3],
+                                start[0],
+                                None,
+                                Outcome.CRASH,
+                                attempt,
+                                (start, record),
+                                None,
+                                None,
+                            )
+                        )
+                        for start, attempt in open_runs
+                    )
+                    chain_attempt = open_runs[-1][1]
+                    open_runs.clear()
+                else:
+                    closed.append(
+                        _new_run((record[1], record[3], None, None, Outcome.CRASH, 1, (record,), None, None))
+                    )
+                    chain_attempt = 1
+                chain_outcome = Outcome.CRASH
             else:
-                start, attempt = open_runs.pop(position)
-                closed = [Run(record[1], start[3], start[0], created, action, attempt, (start, record))]
-        elif action == Outcome.CRASH:
-            closed = [
-                Run(record[1], start[3], start[0], None, Outcome.CRASH, attempt, (start, record))
-                for start, attempt in open_runs
-            ] or [Run(record[1], record[3], None, None, Outcome.CRASH, 1, (record,))]
-            open_runs.clear()
-        else:
-            return []
-        self.chain_outcome, self.chain_end, self.chain_attempt = (
-            closed[-1].outcome,
-            created,
-            closed[-1].attempt,
-        )
+                continue
+            chain_end = created
+        self.chain_outcome, self.chain_end, self.chain_attempt = chain_outcome, chain_end, chain_attempt
         return closed
 
     def earliest_start(self) -> float:
@@ -105,7 +145,7 @@ class TaskPairing:
     def close(self) -> list[Run]:
         """The runs still open at the end of the history, as `running`."""
         running = [
-            Run(start[1], start[3], start[0], None, RUNNING, attempt, (start,))
+            _new_run((start[1], start[3], start[0], None, RUNNING, attempt, (start,), None, None))
             for start, attempt in self.open_runs
         ]
         self.open_runs = []
@@ -115,9 +155,7 @@ class TaskPairing:
 def pair_task(records: Iterable[Record], retry_window: timedelta = DEFAULT_RETRY_WINDOW) -> list[Run]:
     """Pair one task's records (in created order, ties in store order) into runs, ordered by start."""
     pairing = TaskPairing(retry_window)
-    runs: list[Run] = []
-    for record in sorted(records, key=_created):
-        runs.extend(pairing.feed(record))
+    runs = pairing.feed(sorted(records, key=_created))
     runs.extend(pairing.close())
     runs.sort(key=_moment)
     return runs
@@ -158,20 +196,28 @@ class _TaskStream:
 
     def __init__(self, retry_window: timedelta) -> None:
         self.pairing = TaskPairing(retry_window)
-        self.held: deque[Record] = deque()  # by created, ties in store order
+        self.held: list[Record] = []  # by created, ties in store order
         self.released = -math.inf  # created of the last record handed to the pairing
         self.waiting: list[tuple[float, int, Run]] = []  # a heap by (moment, order closed)
         self.count = 0
 
-    def feed(self, record: Record) -> list[Run]:
-        """Pair one record; the runs now known to come next by start, in that order."""
-        self.released = record[0]
-        closed = self.pairing.feed(record)
+    def release(self, records: list[Record]) -> list[Run]:
+        """Pair these records (the task's next by created); the runs now known to come next by start."""
+        self.released = records[-1][0]
+        closed = self.pairing.feed(records)
         if not closed:
             return closed
         watermark = self.pairing.earliest_start()
-        if not self.waiting and len(closed) == 1 and closed[0].moment <= watermark:
-            return closed
+        if not self.waiting:
+            previous = -math.inf
+            for run in closed:
+                moment = run[2] if run[2] is not None else run[3] if run[3] is not None else run[6][-1][0]
+                if moment < previous:
+                    break
+                previous = moment
+            else:
+                if previous <= watermark:
+                    return closed
         return self.settle(closed, watermark)
 
     def settle(self, closed: list[Run], watermark: float) -> list[Run]:
@@ -187,10 +233,8 @@ class _TaskStream:
 
     def finish(self) -> list[Run]:
         """Every run left: the held records paired, then the waiting and running runs by start."""
-        ready = []
-        for record in self.held:
-            ready.extend(self.feed(record))
-        self.held.clear()
+        ready = self.release(self.held) if self.held else []
+        self.held = []
         return ready + self.settle(self.pairing.close(), math.inf)
 
 
@@ -222,6 +266,7 @@ def stream_runs(
     """
     streams: dict[str, _TaskStream] = {}
     gathered: dict[str, list[Record]] = {}
+    span = math.inf if horizon is None else 2 * horizon  # records are released a batch at a time
     for record in records:
         task_name = record[1]
         stream = streams.get(task_name)
@@ -234,16 +279,19 @@ def stream_runs(
         if created < stream.released:
             raise LateRecord(task_name)
         if horizon is None:
-            yield from stream.feed(record)
+            yield from stream.release([record])
             continue
         held = stream.held
         if not held or created >= held[-1][0]:
             held.append(record)
+            if created - held[0][0] <= span and len(held) <= MAX_HELD:
+                continue
         else:
             held.insert(bisect_right(held, created, key=_created), record)
-        oldest_kept = held[-1][0] - horizon
-        while held[0][0] < oldest_kept or len(held) > MAX_HELD:
-            yield from stream.feed(held.popleft())
+        cut = max(bisect_left(held, held[-1][0] - horizon, key=_created), len(held) - MAX_HELD // 2)
+        if cut > 0:
+            stream.held = held[cut:]
+            yield from stream.release(held[:cut])
     for task_name in sorted(streams):
         yield from streams.pop(task_name).finish()
     for task_name in sorted(gathered):
@@ -410,6 +458,9 @@ def run_selector(query: Query, outcomes: Collection[str] = ()) -> Callable[[Run]
         Query(grep=query.grep, ignore_case=query.ignore_case, where=query.where, level=query.level)
     )
 
+    if not (run_ids or wanted_outcomes or by_record) and since == -math.inf and until == math.inf:
+        return every_run
+
     def keep(run: Run) -> bool:
         return (
             (not run_ids or run.run_id in run_ids)
@@ -419,3 +470,13 @@ def run_selector(query: Query, outcomes: Collection[str] = ()) -> Callable[[Run]
         )
 
     return keep
+
+
+def every_run(run: Run) -> bool:
+    """The selector of a query that selects every run."""
+    return True
+
+
+def selected(stream: Iterable[Run], keep: Callable[[Run], bool]) -> Iterable[Run]:
+    """The runs a selector keeps (no call per run when it keeps every one)."""
+    return stream if keep is every_run else filter(keep, stream)
