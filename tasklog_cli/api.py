@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Self, TypedDict, Unpack
 
 from tasklog_cli import reports
-from tasklog_cli.checks import Limits, find_problems
+from tasklog_cli.checks import Limits
 from tasklog_cli.config import RepoChoice, choose_repo, load_config
 from tasklog_cli.errors import UsageError, check_names
 from tasklog_cli.follow import poll_records
@@ -25,9 +25,8 @@ from tasklog_cli.models import FAILURES, Outcome
 from tasklog_cli.query import Moment, Query, build_query
 from tasklog_cli.reports import Bucket
 from tasklog_cli.results import Info, Problem, Record, Run, Runtime, TaskHealth, Timeline
-from tasklog_cli.runs import Run as PairedRun
 from tasklog_cli.runs import run_selector
-from tasklog_cli.selection import Selection, last_n
+from tasklog_cli.selection import Selection
 from tasklog_cli.sources import OpenOptions, Source, open_source
 from tasklog_cli.sources.base import Notify, Watch
 from tasklog_cli.times import Zone, parse_span, resolve_zone, utc_from_epoch
@@ -161,9 +160,6 @@ class Repo(Closing):
         found = self.source.select(self.query(filters, action), selection, fields=fields)
         return map(reports.record_result, found)
 
-    def _runs(self, query: Query, retry_window: Span, fields: Collection[str] = ()) -> Iterator[PairedRun]:
-        return self.source.runs(query, _span(retry_window), fields=set(fields) | query.fields())
-
     def runs(
         self,
         *,
@@ -179,8 +175,7 @@ class Repo(Closing):
         fail, terminate, crash)."""
         query = self.query(filters)
         keep = run_selector(query, _outcomes(outcome, running=running, failed=failed))
-        selected = sorted(filter(keep, self._runs(query, retry_window)), key=lambda run: run.moment)
-        chosen = [reports.run_result(run) for run in last_n(selected, last)]
+        chosen = reports.run_report(self.source, query, _span(retry_window), keep, last)
         return chosen[::-1] if reverse else chosen
 
     def runtimes(
@@ -201,8 +196,7 @@ class Repo(Closing):
 
     def tasks(self, *, retry_window: Span = "10m", **filters: Unpack[Filters]) -> list[TaskHealth]:
         """One row per task, by name: runs, the latest run, success rate and streak."""
-        query = self.query(filters)
-        return reports.task_results(filter(run_selector(query), self._runs(query, retry_window)))
+        return reports.task_report(self.source, self.query(filters), _span(retry_window))
 
     def timeline(
         self, tasks: Names, *, last: int | None = None, retry_window: Span = "10m", **filters: Unpack[Filters]
@@ -210,9 +204,7 @@ class Repo(Closing):
         """The named tasks' runs with their records, in the order the tasks are named."""
         names = _names(tasks)
         named: Filters = {**filters, "task": names}
-        query = self.query(named)
-        history = self.source.runs(query, _span(retry_window), fields=None)
-        return reports.timelines(history, names, run_selector(query), last)
+        return reports.timeline_report(self.source, self.query(named), _span(retry_window), names, last)
 
     def check(
         self,
@@ -235,18 +227,7 @@ class Repo(Closing):
             max_duration=None if max_duration is None else _span(max_duration),
         )
         query = self.query(filters)
-        in_window = run_selector(query)
-        scope = run_selector(Query(run_ids=query.run_ids, grep=query.grep, ignore_case=query.ignore_case,
-                                   where=query.where, level=query.level))  # fmt: skip
-        in_scope: set[str] = set()
-        selected = []
-        for run in self._runs(query, retry_window):
-            if scope(run):
-                in_scope.add(run.task_name)
-                if in_window(run):
-                    selected.append(run)
-        expected = [name for name in query.tasks if name not in query.task_globs()]
-        return find_problems(in_scope, selected, expected, limits, self.clock().timestamp())
+        return reports.check_report(self.source, query, _span(retry_window), limits, self.clock().timestamp())
 
     def follow(
         self,

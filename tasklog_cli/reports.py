@@ -1,24 +1,25 @@
 """Paired runs and records turned into the API's result values: runs, runtimes, task health, timelines."""
 
-from collections import defaultdict
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from itertools import groupby
+from heapq import nlargest
+from itertools import count
 from operator import attrgetter
 from types import MappingProxyType
 from typing import Any
 
 from tasklog_cli import models, results, runs
+from tasklog_cli.checks import Limits, ProblemTally, find_problems
 from tasklog_cli.models import FAILURES, Outcome
 from tasklog_cli.query import Query, task_matcher
-from tasklog_cli.runs import run_selector, runtime_stats, streak, success_rate
+from tasklog_cli.runs import HealthTally, RuntimeTally, run_selector
+from tasklog_cli.runs import selected as selected_runs
 from tasklog_cli.selection import last_n
 from tasklog_cli.sources import Source
 from tasklog_cli.times import Zone, in_zone, utc_from_epoch
-
-RECENT = 20
 
 
 class Bucket(StrEnum):
@@ -76,43 +77,49 @@ def _runtime(task_name: str, stats: dict[str, Any], **extra: Any) -> results.Run
 def runtime_results(
     selected: Iterable[runs.Run], *, by: Bucket | None = None, zone: Zone = None, recent: bool = False
 ) -> list[results.Runtime]:
-    """Statistics per task (and per time bucket with `by`); `recent` adds the last durations and outcomes.
-
-    Runs come grouped by task (as pairing yields them), so only one task's runs are held at a time.
-    """
+    """Statistics per task (and per time bucket with `by`) of runs that come each task's by start;
+    `recent` adds the last durations and outcomes. Only counts and durations are kept."""
+    tallies: dict[tuple[str, datetime | None], RuntimeTally] = {}
+    for run in selected:
+        key = (run.task_name, None if by is None else bucket_start(run.moment, by, zone))
+        tally = tallies.get(key)
+        if tally is None:
+            tally = tallies[key] = RuntimeTally(recent=recent)
+        tally.add(run)
     rows = []
-    for task_name, task_runs in groupby(selected, key=attrgetter("task_name")):
-        groups: dict[datetime | None, list[runs.Run]] = defaultdict(list)
-        for run in task_runs:
-            groups[None if by is None else bucket_start(run.moment, by, zone)].append(run)
-        for bucket in sorted(groups, key=lambda moment: moment.timestamp() if moment else 0.0):
-            group = groups[bucket]
-            extra: dict[str, Any] = {"bucket": bucket}
-            if recent:
-                extra["recent"] = tuple(d for run in group[-RECENT:] if (d := run.duration) is not None)
-                extra["outcomes"] = tuple(run.outcome for run in group[-RECENT:])
-            rows.append(_runtime(task_name, runtime_stats(group), **extra))
-    return sorted(rows, key=attrgetter("task_name"))
+    for key in sorted(tallies, key=_task_then_bucket):
+        tally = tallies[key]
+        extra: dict[str, Any] = {"bucket": key[1], **(tally.recent_runs() if recent else {})}
+        rows.append(_runtime(key[0], tally.stats(), **extra))
+    return rows
+
+
+def _task_then_bucket(key: tuple[str, datetime | None]) -> tuple[str, float]:
+    return key[0], key[1].timestamp() if key[1] else 0.0
 
 
 def task_results(selected: Iterable[runs.Run]) -> list[results.TaskHealth]:
-    """One health row per task, by task name."""
-    by_task: dict[str, list[runs.Run]] = defaultdict(list)
+    """One health row per task, by task name, of runs that come each task's by start."""
+    tallies: dict[str, HealthTally] = {}
     for run in selected:
-        by_task[run.task_name].append(run)
+        tally = tallies.get(run.task_name)
+        if tally is None:
+            tallies[run.task_name] = HealthTally(run)
+        else:
+            tally.add(run)
     rows = []
-    for task_name in sorted(by_task):
-        task_runs = sorted(by_task[task_name], key=attrgetter("moment"))
-        last = task_runs[-1]
+    for task_name in sorted(tallies):
+        tally = tallies[task_name]
+        last = tally.last
         rows.append(
             results.TaskHealth(
                 task_name=task_name,
-                runs=len(task_runs),
+                runs=tally.runs,
                 last_start=_moment(last.start),
                 last_outcome=last.outcome,
                 last_duration=seconds(last.duration),
-                success_rate=success_rate(run.outcome for run in task_runs),
-                streak=streak(task_runs),
+                success_rate=tally.success_rate,
+                streak=tally.streak,
             )
         )
     return rows
@@ -142,26 +149,32 @@ def numbered_runs(selected: Iterable[runs.Run]) -> Iterator[tuple[int, runs.Run]
 def timelines(
     history: Iterable[runs.Run], tasks: Sequence[str], keep: Callable[[runs.Run], bool], last: int | None
 ) -> list[results.Timeline]:
-    """Each task's selected runs with their records, in the order the tasks were named."""
-    by_task: dict[str, list[results.TimelineRun]] = {}
+    """Each task's selected runs with their records (the last `last` of them), in the order the tasks
+    were named; the history comes each task's by start."""
+    kept: dict[str, deque[tuple[int, runs.Run]]] = {}
     totals: dict[str, int] = {}
     for number, item in numbered_runs(history):
         totals[item.task_name] = number
         if keep(item):
-            records = tuple(record_result(record) for record in item.records)
-            by_task.setdefault(item.task_name, []).append(
-                results.TimelineRun(number, run_result(item), records)
-            )
+            if item.task_name not in kept:
+                kept[item.task_name] = deque(maxlen=last)
+            kept[item.task_name].append((number, item))
     order = {name: position for position, name in enumerate(tasks)}
 
     def first_naming(name: str) -> tuple[int, str]:
         named = (order[task] for task in tasks if task_matcher((task,))(name))
         return min(named, default=len(tasks)), name
 
-    shown = {name: tuple(last_n(numbered, last)) for name, numbered in by_task.items()}
+    shown = {
+        name: tuple(
+            results.TimelineRun(number, run_result(item), tuple(map(record_result, item.records)))
+            for number, item in last_n(numbered, last)
+        )
+        for name, numbered in kept.items()
+    }
     return [
         results.Timeline(name, totals[name], shown[name])
-        for name in sorted(by_task, key=first_naming)
+        for name in sorted(kept, key=first_naming)
         if shown[name]
     ]
 
@@ -173,16 +186,84 @@ def runtime_report(
     by_runs_only = not (query.run_ids or query.grep or query.where or query.level is not None)
     pushed = source.task_statistics(query) if by is None and not recent and by_runs_only else None
     if pushed is None:
-        selected = filter(run_selector(query), source.runs(query, retry_window))
-        return runtime_results(selected, by=by, zone=zone, recent=recent)
+        keep = run_selector(query)
+        return source.paired(
+            query, retry_window, query.fields(),
+            lambda stream: runtime_results(selected_runs(stream, keep), by=by, zone=zone, recent=recent),
+        )  # fmt: skip
     statistics, irregular = pushed  # the database paired what it could; the rest is paired here
     rest = replace(query, tasks=tuple(irregular))
+    keep_rest = run_selector(rest)
     paired_here = (
-        runtime_results(filter(run_selector(rest), source.runs(rest, retry_window))) if irregular else []
+        source.paired(
+            rest, retry_window, (), lambda stream: runtime_results(selected_runs(stream, keep_rest))
+        )
+        if irregular
+        else []
     )
     exact = [row for row in paired_here if row.task_name in irregular]  # a name may also be a glob
     stored = [_runtime(task, stats) for task, stats in statistics.items()]
     return sorted(stored + exact, key=attrgetter("task_name"))
+
+
+def run_report(
+    source: Source, query: Query, retry_window: timedelta, keep: Callable[[runs.Run], bool], last: int | None
+) -> list[results.Run]:
+    """The selected runs by start (ties by task name), the last `last` of them; with `last`, only that
+    many are held."""
+
+    def pick(stream: Iterable[runs.Run]) -> list[runs.Run]:
+        chosen = selected_runs(stream, keep)
+        if last is None:
+            return sorted(chosen, key=_by_start)
+        arrival = count()
+        latest = nlargest(last, ((run.moment, run.task_name, next(arrival), run) for run in chosen))
+        return [item[3] for item in reversed(latest)]
+
+    return [run_result(run) for run in source.paired(query, retry_window, query.fields(), pick)]
+
+
+def _by_start(run: runs.Run) -> tuple[float, str]:
+    return run.moment, run.task_name
+
+
+def task_report(source: Source, query: Query, retry_window: timedelta) -> list[results.TaskHealth]:
+    """One health row per task of the query's selected runs."""
+    keep = run_selector(query)
+    return source.paired(
+        query, retry_window, query.fields(), lambda stream: task_results(selected_runs(stream, keep))
+    )
+
+
+def timeline_report(
+    source: Source, query: Query, retry_window: timedelta, tasks: Sequence[str], last: int | None
+) -> list[results.Timeline]:
+    """The named tasks' selected runs with every field of their records."""
+    keep = run_selector(query)
+    return source.paired(query, retry_window, None, lambda history: timelines(history, tasks, keep, last))
+
+
+def check_report(
+    source: Source, query: Query, retry_window: timedelta, limits: Limits, now: float
+) -> list[results.Problem]:
+    """The problems of the tasks in scope (chosen over the whole history by run id, grep, where and level;
+    the time window narrows the runs looked at)."""
+    in_window = run_selector(query)
+    scope = run_selector(Query(run_ids=query.run_ids, grep=query.grep, ignore_case=query.ignore_case,
+                               where=query.where, level=query.level))  # fmt: skip
+
+    def tally(stream: Iterable[runs.Run]) -> dict[str, ProblemTally]:
+        tallies: dict[str, ProblemTally] = {}
+        for run in stream:
+            if scope(run):
+                if run.task_name not in tallies:
+                    tallies[run.task_name] = ProblemTally(limits, now)
+                if in_window(run):
+                    tallies[run.task_name].add(run)
+        return tallies
+
+    expected = [name for name in query.tasks if name not in query.task_globs()]
+    return find_problems(source.paired(query, retry_window, query.fields(), tally), expected)
 
 
 def timeline_rows(found: Sequence[results.Timeline]) -> Iterator[dict[str, Any]]:

@@ -5,13 +5,13 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any, Protocol, TypeVar
 
 from tasklog_cli.errors import SourceError
 from tasklog_cli.models import CORE_COLUMNS, REQUIRED_COLUMNS, ColumnKind, Record, detect_model
 from tasklog_cli.query import Query, compile_query
-from tasklog_cli.runs import Run, pair_runs
+from tasklog_cli.runs import Run, consume_runs, stream_runs
 from tasklog_cli.selection import Selection, first_n, last_n
 from tasklog_cli.times import Zone
 from tasklog_cli.values import convert, to_epoch
@@ -150,8 +150,37 @@ class Source(ABC):
     def runs(
         self, query: Query, retry_window: timedelta, fields: Collection[str] | None = None
     ) -> Iterator[Run]:
-        """Every run of the query's tasks: their whole history paired (stores that keep runs override)."""
-        return pair_runs(self.history(query, fields), retry_window)
+        """Every run of the query's tasks: their whole history paired, by task name, then start."""
+        return iter(self.paired(query, retry_window, fields, by_task_name))
+
+    def run_stream(
+        self,
+        query: Query,
+        retry_window: timedelta,
+        fields: Collection[str] | None = None,
+        exact: Collection[str] = (),
+    ) -> Iterator[Run]:
+        """Every run of the query's tasks, each task's by start, tasks interleaved as the store holds them
+        (stores that keep runs override); raises LateRecord when the store order is too far from
+        `created` order for a task not in `exact`."""
+        return stream_runs(self.scan(Query(tasks=query.tasks), fields), retry_window, exact=exact)
+
+    def paired(
+        self,
+        query: Query,
+        retry_window: timedelta,
+        fields: Collection[str] | None,
+        consume: Callable[[Iterable[Run]], T],
+    ) -> T:
+        """`consume` the run stream, read again (late tasks paired exactly) when the store order needs it;
+        malformed rows are counted once."""
+        skipped, first_malformed = self.skipped, self.first_malformed
+
+        def attempt(exact: Collection[str]) -> Iterator[Run]:
+            self.skipped, self.first_malformed = skipped, first_malformed
+            return self.run_stream(query, retry_window, fields, exact)
+
+        return consume_runs(attempt, consume)
 
     def task_statistics(self, query: Query) -> tuple[dict[str, dict[str, Any]], list[str]] | None:
         """Runtime statistics computed by the store itself, per task, and the tasks it left for Python to
@@ -229,6 +258,11 @@ class ReloadWatch:
 
     def close(self) -> None:
         """Nothing to release: the store is read whole at each change."""
+
+
+def by_task_name(runs: Iterable[Run]) -> list[Run]:
+    """Runs by task name, each task's in the order they came."""
+    return sorted(runs, key=attrgetter("task_name"))
 
 
 def record_key(record: Record) -> tuple[Any, ...]:

@@ -7,12 +7,14 @@ import select
 import sys
 import tempfile
 from collections.abc import Callable, Collection, Iterable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO
 
 from tasklog_cli.errors import SourceError
 from tasklog_cli.models import Record
 from tasklog_cli.query import Query
+from tasklog_cli.runs import Run
 from tasklog_cli.selection import Selection, last_n
 from tasklog_cli.sources.base import Notify, OpenOptions, Source, Watch
 from tasklog_cli.sources.csvfile import CsvSource, records
@@ -134,6 +136,16 @@ class CsvStreamSource(CsvSource):
     ) -> Iterator[Record]:
         self.stream.read_to_end()
         return super().select_some(query, selection, fields)
+
+    def run_stream(
+        self,
+        query: Query,
+        retry_window: timedelta,
+        fields: Collection[str] | None = None,
+        exact: Collection[str] = (),
+    ) -> Iterator[Run]:
+        self.stream.read_to_end()
+        return super().run_stream(query, retry_window, fields, exact)
 
     def watch(
         self, query: Query, fields: Collection[str] | None, notify: Notify, *, overlap: float = 5.0

@@ -1,13 +1,16 @@
 """CsvSource: a CSV file as Red Bird's CSVFileRepo writes it, streamed through a byte-cheap prefilter."""
 
 import csv
+import math
 from collections.abc import Callable, Collection, Iterable, Iterator
+from datetime import timedelta
 from itertools import chain
 from pathlib import Path
 from typing import Any
 
-from tasklog_cli.models import CORE_COLUMNS, ROCKETRY_COLUMN_KINDS, ColumnKind, Record
+from tasklog_cli.models import CORE_COLUMNS, NO_EXTRA, ROCKETRY_COLUMN_KINDS, ColumnKind, Record
 from tasklog_cli.query import Query, task_matcher
+from tasklog_cli.runs import Run, stream_runs
 from tasklog_cli.selection import Selection
 from tasklog_cli.sources.base import MalformedRowError, Notify, OpenOptions, RowReader, Source, Watch
 from tasklog_cli.sources.csvfile import records
@@ -33,7 +36,7 @@ class CsvSource(Source):
         if csv.field_size_limit() < FIELD_LIMIT:
             csv.field_size_limit(FIELD_LIMIT)
 
-    def _raw_check(self, query: Query) -> Callable[[list[str]], bool]:
+    def _raw_check(self, query: Query) -> Callable[[list[str]], bool] | None:
         """Cheap tests on a row's raw text fields, before any Record is built."""
         index = self._index
         task_at, action_at, created_at = index["task_name"], index["action"], index["created"]
@@ -63,6 +66,8 @@ class CsvSource(Source):
                 return since <= created < until
 
             checks.append(in_window)
+        if len(checks) <= 1:
+            return checks[0] if checks else None
         return lambda row: all(check(row) for check in checks)
 
     def rows(self, query: Query, chunks: Iterable[records.Chunk] | None = None) -> Iterator[list[str]]:
@@ -80,17 +85,15 @@ class CsvSource(Source):
             self._reading = (chunk, kept, rows)  # where the row just yielded is, should it be malformed
             while True:
                 try:
-                    row = next(rows)
-                except StopIteration:
+                    for row in rows:
+                        if len(row) == width:
+                            if raw_check is None or raw_check(row):
+                                yield row
+                        elif row:
+                            self.malformed(f"{len(row)} fields where the header has {width}: {self.where()}")
                     break
-                except csv.Error as exc:
+                except csv.Error as exc:  # the reader goes on with the next row
                     self.malformed(f"{exc}: {self.where()}")
-                    continue
-                if len(row) == width:
-                    if raw_check(row):
-                        yield row
-                elif row:
-                    self.malformed(f"{len(row)} fields where the header has {width}: {self.where()}")
 
     def where(self) -> str:
         """The line number and text of the row read last, for the first malformed row (later ones are only
@@ -141,6 +144,42 @@ class CsvSource(Source):
 
     def scan(self, query: Query, fields: Collection[str] | None = None) -> Iterator[Record]:
         return self.records_of(self.rows(query), query, fields)
+
+    def run_stream(
+        self,
+        query: Query,
+        retry_window: timedelta,
+        fields: Collection[str] | None = None,
+        exact: Collection[str] = (),
+    ) -> Iterator[Run]:
+        tasks_only = Query(tasks=query.tasks)
+        if fields is None or set(fields) & (set(self.columns) - set(CORE_COLUMNS)):
+            return super().run_stream(query, retry_window, fields, exact)
+        return stream_runs(self._core_records(self.rows(tasks_only)), retry_window, exact=exact)
+
+    def _core_records(self, rows: Iterable[list[str]]) -> Iterator[Record]:
+        """Records of the four core columns of rows the raw checks passed (pairing's hot path): the
+        common row is built inline, any other goes through `_core_record`."""
+        index = self._index
+        created_at, task_at, action_at = index["created"], index["task_name"], index["action"]
+        run_at = index.get("run_id", created_at)
+        has_run_id = "run_id" in index
+        new = tuple.__new__
+        for row in rows:
+            task_name, action = row[task_at], row[action_at]
+            try:
+                epoch = float(row[created_at])
+            except ValueError:
+                epoch = math.nan
+            if task_name and action and EPOCH_MIN <= epoch <= EPOCH_MAX:
+                run_id = (row[run_at] or None) if has_run_id else None
+                yield new(Record, (epoch, task_name, action, run_id, NO_EXTRA))
+                continue
+            try:
+                yield self._core_record(row)
+            except MalformedRowError as exc:
+                detail = self.where()
+                self.malformed(f"{exc}: {detail}" if detail else str(exc))
 
     def select_some(
         self, query: Query, selection: Selection, fields: Collection[str] | None = None

@@ -74,8 +74,12 @@ class TaskflowSource(Source):
     def scan(self, query: Query, fields: Collection[str] | None = None) -> Iterator[Record]:
         return matching_records(self.snapshots(query), query)
 
-    def runs(
-        self, query: Query, retry_window: timedelta, fields: Collection[str] | None = None
+    def run_stream(
+        self,
+        query: Query,
+        retry_window: timedelta,
+        fields: Collection[str] | None = None,
+        exact: Collection[str] = (),
     ) -> Iterator[Run]:
         """One run per stored task, by task name then start (DESIGN §4 rules 5-7: no pairing)."""
         runs = [snapshot.run for snapshot in self.snapshots(Query(tasks=query.tasks))]
