@@ -148,20 +148,25 @@ def test_a_broken_file_is_one_cannot_read_line(tmp_path: Path, damage: str, comm
     assert_one_error_line(result, "cannot read", "malformed")
 
 
-def follow_for_a_moment(path: Path) -> subprocess.CompletedProcess[str]:
+def follow_for_a_moment(path: Path, backlog: int = 0) -> subprocess.CompletedProcess[str]:
+    """`tail -f` until it printed `backlog` lines (whatever the machine's load), a moment more, then Ctrl-C;
+    a follower that fails ends by itself."""
     follower = subprocess.Popen(
         [sys.executable, "-m", "tasklog_cli", "tail", "-f", "-n", "50", "--interval", "0.05", "-o", "jsonl",
          "-r", str(path)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    time.sleep(1.5)
-    follower.send_signal(signal.SIGINT)
+    assert follower.stdout is not None
+    printed = "".join(follower.stdout.readline() for _ in range(backlog))
+    time.sleep(0.5)
+    if follower.poll() is None:
+        follower.send_signal(signal.SIGINT)
     out, err = follower.communicate(timeout=20)
-    return subprocess.CompletedProcess(follower.args, follower.returncode, out, err)
+    return subprocess.CompletedProcess(follower.args, follower.returncode, printed + out, err)
 
 
 def test_tail_f_on_bad_rows_and_broken_files(hostile_db: Path, tmp_path: Path) -> None:
-    hostile = follow_for_a_moment(hostile_db)
+    hostile = follow_for_a_moment(hostile_db, backlog=len(GOOD))
     assert (
         hostile.returncode == 0 and "Traceback" not in hostile.stderr and "unexpected" not in hostile.stderr
     )
