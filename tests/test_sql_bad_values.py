@@ -7,6 +7,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -157,7 +158,10 @@ def follow_for_a_moment(path: Path, backlog: int = 0) -> subprocess.CompletedPro
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert follower.stdout is not None
+    guard = threading.Timer(30, follower.kill)  # a follower that prints less must not hang the suite
+    guard.start()
     printed = "".join(follower.stdout.readline() for _ in range(backlog))
+    guard.cancel()
     time.sleep(0.5)
     if follower.poll() is None:
         follower.send_signal(signal.SIGINT)
