@@ -10,11 +10,12 @@ Filters are keyword arguments named like the CLI's options; every result is an i
 `tasklog_cli.results` whose attribute names are the machine field names.
 """
 
+import os
 import time
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 from types import TracebackType
-from typing import Self, TypedDict, Unpack
+from typing import TYPE_CHECKING, Self, TypedDict, Unpack
 
 from tasklog_cli import reports
 from tasklog_cli.checks import Limits, find_problems
@@ -31,6 +32,9 @@ from tasklog_cli.selection import Selection, last_n
 from tasklog_cli.sources import OpenOptions, Source, open_source
 from tasklog_cli.sources.base import Notify, Watch, check_names
 from tasklog_cli.times import Zone, parse_span, resolve_zone, utc_from_epoch
+
+if TYPE_CHECKING:
+    from tasklog_cli.index import RunIndex
 
 __all__ = ["Bucket", "Filters", "Following", "Outcome", "Repo", "open_repo"]
 
@@ -73,12 +77,19 @@ class Repo:
     """An opened store; use it as a context manager, or call `close()`."""
 
     def __init__(
-        self, source: Source, *, zone: Zone, chosen_by: str, clock: Callable[[], datetime] | None = None
+        self,
+        source: Source,
+        *,
+        zone: Zone,
+        chosen_by: str,
+        clock: Callable[[], datetime] | None = None,
+        index: "RunIndex | None" = None,
     ) -> None:
         self.source = source
         self.zone = zone
         self.chosen_by = chosen_by
         self.clock = clock or (lambda: datetime.now(UTC))
+        self.index = index  # answers run commands from what earlier commands read, when it can
 
     def __enter__(self) -> Self:
         return self
@@ -88,6 +99,8 @@ class Repo:
 
     def close(self) -> None:
         """Release the store's connections and files."""
+        if self.index is not None:
+            self.index.close()
         self.source.close()
 
     @property
@@ -150,6 +163,8 @@ class Repo:
         return map(reports.record_result, found)
 
     def _runs(self, query: Query, retry_window: Span, fields: Collection[str] = ()) -> Iterator[PairedRun]:
+        if self.index is not None and (indexed := self.index.runs(query, _span(retry_window))) is not None:
+            return indexed
         return self.source.runs(query, _span(retry_window), fields=set(fields) | query.fields())
 
     def runs(
@@ -164,7 +179,12 @@ class Repo:
     ) -> list[Run]:
         """Runs by start: each `run` record paired with its finish (`failed`: fail, terminate, crash)."""
         query = self.query(filters)
-        keep = run_selector(query, _outcomes(outcome, running=running, failed=failed))
+        outcomes = _outcomes(outcome, running=running, failed=failed)
+        if last is not None and self.index is not None:
+            latest = self.index.latest_runs(query, _span(retry_window), outcomes, last)
+            if latest is not None:
+                return [reports.run_result(run) for run in latest]
+        keep = run_selector(query, outcomes)
         selected = sorted(filter(keep, self._runs(query, retry_window)), key=lambda run: run.moment)
         return [reports.run_result(run) for run in last_n(selected, last)]
 
@@ -180,6 +200,10 @@ class Repo:
         the last durations and outcomes."""
         bucket = None if by is None else _bucket(by)
         query = self.query(filters)
+        if self.index is not None:
+            rows = self.index.runtimes(query, _span(retry_window), by=bucket, zone=self.zone, recent=recent)
+            if rows is not None:
+                return rows
         return reports.runtime_report(
             self.source, query, _span(retry_window), by=bucket, zone=self.zone, recent=recent
         )
@@ -187,6 +211,8 @@ class Repo:
     def tasks(self, *, retry_window: Span = "10m", **filters: Unpack[Filters]) -> list[TaskHealth]:
         """One row per task, by name: runs, the latest run, success rate and streak."""
         query = self.query(filters)
+        if self.index is not None and (rows := self.index.tasks(query, _span(retry_window))) is not None:
+            return rows
         return reports.task_results(filter(run_selector(query), self._runs(query, retry_window)))
 
     def timeline(
@@ -220,6 +246,11 @@ class Repo:
             max_duration=None if max_duration is None else _span(max_duration),
         )
         query = self.query(filters)
+        now = self.clock().timestamp()
+        if self.index is not None:
+            found = self.index.check(query, _span(retry_window), limits, now)
+            if found is not None:
+                return found
         in_window = run_selector(query)
         scope = run_selector(Query(run_ids=query.run_ids, grep=query.grep, ignore_case=query.ignore_case,
                                    where=query.where, level=query.level))  # fmt: skip
@@ -231,7 +262,7 @@ class Repo:
                 if in_window(run):
                     selected.append(run)
         expected = [name for name in query.tasks if name not in query.task_globs()]
-        return find_problems(in_scope, selected, expected, limits, self.clock().timestamp())
+        return find_problems(in_scope, selected, expected, limits, now)
 
     def follow(
         self,
@@ -258,7 +289,7 @@ class Repo:
 
     def info(self) -> Info:
         """What the store is: its kind, model, columns, size, time span and tasks."""
-        summary = self.source.summary()
+        summary = (self.index.summary() if self.index is not None else None) or self.source.summary()
         return Info(
             source=self.label,
             chosen_by=self.chosen_by,
@@ -314,19 +345,35 @@ def open_choice(
     zone: Zone | None = None,
     strict: bool = False,
     clock: Callable[[], datetime] | None = None,
+    index: bool = True,
+    variables: Mapping[str, str] | None = None,
 ) -> Repo:
-    """Open a store as a RepoChoice names it (the CLI's way in: it knows what chose the repo)."""
+    """Open a store as a RepoChoice names it (the CLI's way in: it knows what chose the repo); `index`:
+    answer from the run index (unless TASKLOG_NO_INDEX is set in `variables`, default the process's)."""
     chosen_zone = zone if zone is not None else resolve_zone(utc=False, name=choice.time_zone)
     options = OpenOptions(
         zone=chosen_zone, strict=strict, table=table or choice.table, allow_code=choice.allow_code
     )
-    return Repo(open_source(choice.spec, options), zone=chosen_zone, chosen_by=choice.chosen_by, clock=clock)
+    source = open_source(choice.spec, options)
+    run_index = None
+    if index:
+        from tasklog_cli.index import open_index
+
+        run_index = open_index(source, os.environ if variables is None else variables)
+    return Repo(source, zone=chosen_zone, chosen_by=choice.chosen_by, clock=clock, index=run_index)
 
 
 def open_repo(
-    spec: str, *, table: str | None = None, time_zone: str | tzinfo | None = None, strict: bool = False
+    spec: str,
+    *,
+    table: str | None = None,
+    time_zone: str | tzinfo | None = None,
+    strict: bool = False,
+    index: bool = True,
 ) -> Repo:
     """Open a store as `-r` names it: a path, a URL, a config repo name, `demo` or `package.module:attr`;
-    `time_zone` is the zone its naive times are in (default: the config's, else the local zone)."""
+    `time_zone` is the zone its naive times are in (default: the config's, else the local zone);
+    `index=False` reads the store whole instead of answering from the run index."""
     zone = resolve_zone(utc=False, name=time_zone) if isinstance(time_zone, str) else time_zone
-    return open_choice(choose_repo(spec, None, load_config()), table=table, zone=zone, strict=strict)
+    choice = choose_repo(spec, None, load_config())
+    return open_choice(choice, table=table, zone=zone, strict=strict, index=index)
