@@ -53,13 +53,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=10_000_000)
     parser.add_argument("--data", type=Path, default=None, help="folder holding records_N.csv/.db")
+    parser.add_argument("--stores", default=".csv,.db", help="which of the two stores to time")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="tasklog-bench-index-"))
     env = {**os.environ, "XDG_CACHE_HOME": str(work / "cache")}
     pass_time = best([sys.executable, "-c", "pass"], env, 5)
     print(f"records: {args.records:,}; python -c pass: {pass_time * 1000:.0f} ms")
     try:
-        for suffix in (".csv", ".db"):
+        for suffix in args.stores.split(","):
             name = f"records_{args.records}{suffix}"
             source = args.data / name if args.data else data_file(args.records, suffix)
             store = work / source.name

@@ -1,5 +1,5 @@
-"""A SQLite table of records as an append-only log for the run index: marked by its row count and lowest
-and highest rowid, read past the mark in rowid order (tables whose store order is the rowid)."""
+"""A SQLite table of records as an append-only log for the run index: marked by its lowest and highest
+rowid and the rows there, read past the mark in rowid order (tables whose store order is the rowid)."""
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +15,9 @@ from tasklog_cli.sources.sql.table import SqlSource
 
 
 class SqliteLog:
-    """A SQLite table whose store order is its rowid, `created` a number."""
+    """A SQLite table whose store order is its rowid, `created` a number: marked by its lowest and highest
+    rowid and the rows there (an append keeps them; emptying, pruning from the start or rewriting a row at
+    either end does not), each found through the rowid's b-tree, never a scan of the table."""
 
     def __init__(self, source: SqlSource) -> None:
         self.source = source
@@ -24,25 +26,34 @@ class SqliteLog:
         self.identity: dict[str, object] = {"kind": "sqlite", "path": database, "table": source.table_name}
         self.samples: list[tuple[int, float]] = []
 
-    def _extent(self, up_to: int | None) -> dict[str, Any]:
-        statement = sa.select(sa.func.count(), sa.func.min(self.rowid), sa.func.max(self.rowid))
-        table = self.source.table
-        if up_to is not None:
-            statement = statement.where(self.rowid <= up_to)
+    def _row(self, rowid: Any) -> list[Any] | None:
+        columns = self.source.table.c
+        run_id = columns.run_id if "run_id" in columns else sa.null()
+        statement = sa.select(columns.created, columns.task_name, columns.action, run_id)
         with self.source.reading() as connection:
-            count, low, high = connection.execute(statement.select_from(table)).one()
-        return {"count": int(count), "low": low, "high": high}
+            row = connection.execute(statement.where(self.rowid == rowid)).first()
+        return None if row is None else [repr(value) for value in row]
+
+    def _extent(self) -> dict[str, Any]:
+        table = self.source.table
+        statement = sa.select(sa.func.min(self.rowid), sa.func.max(self.rowid)).select_from(table)
+        with self.source.reading() as connection:
+            low, high = connection.execute(statement).one()
+        return {"low": low, "high": high, "first": self._row(low), "last": self._row(high)}
 
     def end(self) -> dict[str, Any] | None:
-        return self._extent(None)
+        return self._extent()
 
     def change(self, mark: Mark) -> Change:
+        now = self._extent()
         if mark["high"] is None:
-            return Change.SAME if self._extent(None)["high"] is None else Change.APPENDED
-        if self._extent(int(mark["high"])) != dict(mark):
+            return Change.SAME if now["high"] is None else Change.APPENDED
+        if now["low"] != mark["low"] or now["first"] != mark["first"]:
             return Change.REWRITTEN
-        newest = self.source.scalar(sa.select(sa.func.max(self.rowid)).select_from(self.source.table))
-        return Change.SAME if newest == mark["high"] else Change.APPENDED
+        if now["high"] == mark["high"]:
+            return Change.SAME if now["last"] == mark["last"] else Change.REWRITTEN
+        still = self._row(mark["high"])
+        return Change.APPENDED if still == mark["last"] else Change.REWRITTEN
 
     def read(self, start: Mark | None, end: Mark) -> Iterator[Record]:
         columns = self.source.table.c
