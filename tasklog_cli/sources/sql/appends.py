@@ -36,9 +36,9 @@ class SqliteLog:
 
     def _extent(self) -> dict[str, Any]:
         table = self.source.table
-        statement = sa.select(sa.func.min(self.rowid), sa.func.max(self.rowid)).select_from(table)
-        with self.source.reading() as connection:
-            low, high = connection.execute(statement).one()
+        with self.source.reading() as connection:  # one min() or max() a query: SQLite reads one row each
+            low = connection.execute(sa.select(sa.func.min(self.rowid)).select_from(table)).scalar()
+            high = connection.execute(sa.select(sa.func.max(self.rowid)).select_from(table)).scalar()
         return {"low": low, "high": high, "first": self._row(low), "last": self._row(high)}
 
     def end(self) -> dict[str, Any] | None:
