@@ -10,11 +10,12 @@ Filters are keyword arguments named like the CLI's options; every result is an i
 `tasklog_cli.results` whose attribute names are the machine field names.
 """
 
+import os
 import time
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 from types import TracebackType
-from typing import Self, TypedDict, Unpack
+from typing import TYPE_CHECKING, Self, TypedDict, Unpack
 
 from tasklog_cli import reports
 from tasklog_cli.checks import Limits
@@ -25,11 +26,15 @@ from tasklog_cli.models import FAILURES, Outcome
 from tasklog_cli.query import Moment, Query, build_query
 from tasklog_cli.reports import Bucket
 from tasklog_cli.results import Info, Problem, Record, Run, Runtime, TaskHealth, Timeline
+from tasklog_cli.runs import Run as PairedRun
 from tasklog_cli.runs import run_selector
-from tasklog_cli.selection import Selection
+from tasklog_cli.selection import Selection, last_n
 from tasklog_cli.sources import OpenOptions, Source, open_source
 from tasklog_cli.sources.base import Notify, Watch
 from tasklog_cli.times import Zone, parse_span, resolve_zone, utc_from_epoch
+
+if TYPE_CHECKING:
+    from tasklog_cli.index import RunIndex
 
 __all__ = ["Bucket", "Filters", "Following", "Outcome", "Repo", "open_repo"]
 
@@ -88,15 +93,24 @@ class Repo(Closing):
     """An opened store; use it as a context manager, or call `close()`."""
 
     def __init__(
-        self, source: Source, *, zone: Zone, chosen_by: str, clock: Callable[[], datetime] | None = None
+        self,
+        source: Source,
+        *,
+        zone: Zone,
+        chosen_by: str,
+        clock: Callable[[], datetime] | None = None,
+        index: "RunIndex | None" = None,
     ) -> None:
         self.source = source
         self.zone = zone
         self.chosen_by = chosen_by
         self.clock = clock or (lambda: datetime.now(UTC))
+        self.index = index  # answers run commands from what earlier commands read, when it can
 
     def close(self) -> None:
         """Release the store's connections and files."""
+        if self.index is not None:
+            self.index.close()
         self.source.close()
 
     @property
@@ -160,6 +174,10 @@ class Repo(Closing):
         found = self.source.select(self.query(filters, action), selection, fields=fields)
         return map(reports.record_result, found)
 
+    def _indexed_runs(self, query: Query, window: timedelta) -> Iterator[PairedRun] | None:
+        """Every run of the query's tasks from the index, when it can answer (else None)."""
+        return None if self.index is None else self.index.runs(query, window)
+
     def runs(
         self,
         *,
@@ -174,8 +192,22 @@ class Repo(Closing):
         """Runs by start (`reverse`: newest first): each `run` record paired with its finish (`failed`:
         fail, terminate, crash)."""
         query = self.query(filters)
-        keep = run_selector(query, _outcomes(outcome, running=running, failed=failed))
-        chosen = reports.run_report(self.source, query, _span(retry_window), keep, last)
+        query = self.query(filters)
+        outcomes = _outcomes(outcome, running=running, failed=failed)
+        if last == 0:  # -n 0: nothing, and nothing read
+            return []
+        window = _span(retry_window)
+        keep = run_selector(query, outcomes)
+        latest = None
+        if last is not None and self.index is not None:
+            latest = self.index.latest_runs(query, window, outcomes, last)
+        if latest is not None:
+            chosen = [reports.run_result(run) for run in latest]
+        elif (indexed := self._indexed_runs(query, window)) is not None:
+            selected = sorted(filter(keep, indexed), key=reports.by_start)
+            chosen = [reports.run_result(run) for run in last_n(selected, last)]
+        else:
+            chosen = reports.run_report(self.source, query, window, keep, last)
         return chosen[::-1] if reverse else chosen
 
     def runtimes(
@@ -190,13 +222,20 @@ class Repo(Closing):
         the last durations and outcomes."""
         bucket = None if by is None else _bucket(by)
         query = self.query(filters)
+        if self.index is not None:
+            rows = self.index.runtimes(query, _span(retry_window), by=bucket, zone=self.zone, recent=recent)
+            if rows is not None:
+                return rows
         return reports.runtime_report(
             self.source, query, _span(retry_window), by=bucket, zone=self.zone, recent=recent
         )
 
     def tasks(self, *, retry_window: Span = "10m", **filters: Unpack[Filters]) -> list[TaskHealth]:
         """One row per task, by name: runs, the latest run, success rate and streak."""
-        return reports.task_report(self.source, self.query(filters), _span(retry_window))
+        query = self.query(filters)
+        if self.index is not None and (rows := self.index.tasks(query, _span(retry_window))) is not None:
+            return rows
+        return reports.task_report(self.source, query, _span(retry_window))
 
     def timeline(
         self, tasks: Names, *, last: int | None = None, retry_window: Span = "10m", **filters: Unpack[Filters]
@@ -227,7 +266,12 @@ class Repo(Closing):
             max_duration=None if max_duration is None else _span(max_duration),
         )
         query = self.query(filters)
-        return reports.check_report(self.source, query, _span(retry_window), limits, self.clock().timestamp())
+        query = self.query(filters)
+        now = self.clock().timestamp()
+        found = None if self.index is None else self.index.check(query, _span(retry_window), limits, now)
+        if found is not None:
+            return found
+        return reports.check_report(self.source, query, _span(retry_window), limits, now)
 
     def follow(
         self,
@@ -253,8 +297,9 @@ class Repo(Closing):
         return Following(watch, last, interval, sleep)
 
     def info(self) -> Info:
-        """What the store is: its kind, model, columns, size, time span and tasks."""
-        summary = self.source.summary()
+        """What the store is: its kind, model, columns, size, time span, tasks and malformed rows."""
+        skipped_before = self.source.skipped  # earlier reads of this repo counted theirs
+        summary = (self.index.summary() if self.index is not None else None) or self.source.summary()
         return Info(
             source=self.label,
             chosen_by=self.chosen_by,
@@ -266,7 +311,7 @@ class Repo(Closing):
             first=None if summary.first is None else utc_from_epoch(summary.first),
             last=None if summary.last is None else utc_from_epoch(summary.last),
             tasks=summary.tasks,
-            malformed_rows=self.source.skipped,
+            malformed_rows=self.source.skipped - skipped_before,
         )
 
 
@@ -304,19 +349,35 @@ def open_choice(
     zone: Zone | None = None,
     strict: bool = False,
     clock: Callable[[], datetime] | None = None,
+    index: bool = True,
+    variables: Mapping[str, str] | None = None,
 ) -> Repo:
-    """Open a store as a RepoChoice names it (the CLI's way in: it knows what chose the repo)."""
+    """Open a store as a RepoChoice names it (the CLI's way in: it knows what chose the repo); `index`:
+    answer from the run index (unless TASKLOG_NO_INDEX is set in `variables`, default the process's)."""
     chosen_zone = zone if zone is not None else resolve_zone(utc=False, name=choice.time_zone)
     options = OpenOptions(
         zone=chosen_zone, strict=strict, table=table or choice.table, allow_code=choice.allow_code
     )
-    return Repo(open_source(choice.spec, options), zone=chosen_zone, chosen_by=choice.chosen_by, clock=clock)
+    source = open_source(choice.spec, options)
+    run_index = None
+    if index:
+        from tasklog_cli.index import open_index
+
+        run_index = open_index(source, os.environ if variables is None else variables)
+    return Repo(source, zone=chosen_zone, chosen_by=choice.chosen_by, clock=clock, index=run_index)
 
 
 def open_repo(
-    spec: str, *, table: str | None = None, time_zone: str | tzinfo | None = None, strict: bool = False
+    spec: str,
+    *,
+    table: str | None = None,
+    time_zone: str | tzinfo | None = None,
+    strict: bool = False,
+    index: bool = True,
 ) -> Repo:
     """Open a store as `-r` names it: a path, a URL, a config repo name, `demo` or `package.module:attr`;
-    `time_zone` is the zone its naive times are in (default: the config's, else the local zone)."""
+    `time_zone` is the zone its naive times are in (default: the config's, else the local zone);
+    `index=False` reads the store whole instead of answering from the run index."""
     zone = resolve_zone(utc=False, name=time_zone) if isinstance(time_zone, str) else time_zone
-    return open_choice(choose_repo(spec, None, load_config()), table=table, zone=zone, strict=strict)
+    choice = choose_repo(spec, None, load_config())
+    return open_choice(choice, table=table, zone=zone, strict=strict, index=index)

@@ -215,7 +215,7 @@ def run_report(
     def pick(stream: Iterable[runs.Run]) -> list[runs.Run]:
         chosen = selected_runs(stream, keep)
         if last is None:
-            return sorted(chosen, key=_by_start)
+            return sorted(chosen, key=by_start)
         arrival = count()
         latest = nlargest(last, ((run.moment, run.task_name, next(arrival), run) for run in chosen))
         return [item[3] for item in reversed(latest)]
@@ -223,7 +223,8 @@ def run_report(
     return [run_result(run) for run in source.paired(query, retry_window, query.fields(), pick)]
 
 
-def _by_start(run: runs.Run) -> tuple[float, str]:
+def by_start(run: runs.Run) -> tuple[float, str]:
+    """Runs ordered by start, ties by task name."""
     return run.moment, run.task_name
 
 

@@ -16,6 +16,8 @@ OPTIONS = {
     "table": "SQL table to read.",
     "utc": "Read naive times and show times in UTC.",
     "strict": "Fail (exit 3) on a malformed row.",
+    "no_index": "Read the whole store instead of the run index that earlier commands kept "
+    "[env: TASKLOG_NO_INDEX=1].",
     "format": "table, plain, tsv, csv, json or jsonl [default: table on a terminal, else plain].",
     "fields": "Columns to print, or 'all'.",
     "color": "auto, always or never: colour in tables (NO_COLOR, FORCE_COLOR apply).",

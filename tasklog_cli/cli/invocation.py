@@ -103,6 +103,8 @@ class Invocation:
             zone=self.display.zone,
             strict=self.source.strict,
             clock=self.env.clock,
+            index=not self.source.no_index,
+            variables=self.env.variables,
         )
         self.ctx.call_on_close(opened.close)
         return opened

@@ -66,6 +66,7 @@ class SourceOptions:
     )
     utc: Annotated[bool, option("--utc", panel=SOURCE)] = False
     strict: Annotated[bool, option("--strict", panel=SOURCE)] = False
+    no_index: Annotated[bool, option("--no-index", panel=SOURCE)] = False
 
 
 FormatOption = Annotated[

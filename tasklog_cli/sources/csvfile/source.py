@@ -33,6 +33,8 @@ class CsvSource(Source):
         self._index = {name: position for position, name in enumerate(self.columns)}
         self._kinds = {name: ROCKETRY_COLUMN_KINDS.get(name, ColumnKind.TEXT) for name in self.columns}
         self._reading: tuple[records.Chunk, list[str], Any] = (records.Chunk(0, None, []), [], None)
+        # Where the records created at a time or later start (the run index knows it): `--since` reads on.
+        self.window_start: Callable[[float], int | None] | None = None
         if csv.field_size_limit() < FIELD_LIMIT:
             csv.field_size_limit(FIELD_LIMIT)
 
@@ -143,7 +145,13 @@ class CsvSource(Source):
         return Record(epoch, task_name, action, (row[run_at] or None) if run_at is not None else None)
 
     def scan(self, query: Query, fields: Collection[str] | None = None) -> Iterator[Record]:
-        return self.records_of(self.rows(query), query, fields)
+        start = None
+        if query.since is not None and self.window_start is not None:
+            start = self.window_start(query.since)
+        if start is None or start <= self.data_offset:
+            return self.records_of(self.rows(query), query, fields)
+        chunks = records.read_chunks(self.path, start, None)
+        return self.records_of(self.rows(query, chunks), query, fields)
 
     def run_stream(
         self,
