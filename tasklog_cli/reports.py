@@ -15,10 +15,11 @@ from tasklog_cli import models, results, runs
 from tasklog_cli.checks import Limits, ProblemTally, find_problems
 from tasklog_cli.models import FAILURES, Outcome
 from tasklog_cli.query import Query, task_matcher
-from tasklog_cli.runs import HealthTally, RuntimeTally, run_selector
+from tasklog_cli.runs import run_selector
 from tasklog_cli.runs import selected as selected_runs
 from tasklog_cli.selection import last_n
 from tasklog_cli.sources import Source
+from tasklog_cli.statistics import HealthTally, RuntimeTally
 from tasklog_cli.times import Zone, in_zone, utc_from_epoch
 
 

@@ -19,16 +19,8 @@ from conftest import ROCKETRY, assert_golden, assert_one_error_line, run_cli
 
 from tasklog_cli.models import Record
 from tasklog_cli.query import Query
-from tasklog_cli.runs import (
-    Run,
-    pair_runs,
-    pair_task,
-    percentile,
-    run_selector,
-    runtime_stats,
-    streak,
-    success_rate,
-)
+from tasklog_cli.runs import Run, pair_runs, pair_task, run_selector
+from tasklog_cli.statistics import percentile, runtime_stats, streak, success_rate
 
 RUN_FIELDS = ["task_name", "run_id", "start", "end", "duration", "outcome", "attempt"]
 RUNTIME_FIELDS = [

@@ -8,7 +8,8 @@ from typing import Any
 from tasklog_cli import reports, results
 from tasklog_cli.index.history import Settled
 from tasklog_cli.models import FAILURES, OUTCOMES, Outcome
-from tasklog_cli.runs import RUNNING, Run, percentile
+from tasklog_cli.runs import RUNNING, Run
+from tasklog_cli.statistics import percentile
 from tasklog_cli.times import utc_from_epoch
 
 
@@ -29,7 +30,7 @@ def _success_rate(counts: dict[str, int]) -> float | None:
 
 
 def streak(settled: Settled, tail: Sequence[Run]) -> str:
-    """`runs.streak` of the settled runs followed by the runs after the cut."""
+    """`statistics.streak` of the settled runs followed by the runs after the cut."""
     counted = tail if tail and tail[-1].outcome == RUNNING else [r for r in tail if r.outcome != RUNNING]
     if not counted and not settled.runs:
         return ""
@@ -61,7 +62,7 @@ def task_health(name: str, settled: Settled, tail: Sequence[Run]) -> results.Tas
 
 
 def runtime_stats(settled: Settled, tail: Sequence[Run]) -> dict[str, Any] | None:
-    """`runs.runtime_stats` of the settled runs followed by the runs after the cut (None: no runs)."""
+    """`statistics.runtime_stats` of the settled runs followed by the runs after the cut (None: no runs)."""
     if not settled.runs and not tail:
         return None
     durations = settled.sorted_durations()

@@ -4,8 +4,7 @@ and the records between two marks (core fields, store order), for each store kin
 import hashlib
 import math
 import os
-from collections.abc import Iterator, Mapping, Sequence
-from enum import StrEnum
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -15,17 +14,9 @@ from tasklog_cli.sources.base import Source
 from tasklog_cli.sources.csvfile import records
 from tasklog_cli.sources.csvfile.source import CsvSource
 from tasklog_cli.sources.jsonfile import Item, JsonDirectorySource, JsonDumpSource, JsonItemsSource
+from tasklog_cli.sources.marks import Change, Mark
 
-Mark = Mapping[str, Any]
 FINGERPRINT_BYTES = 4096  # how much of a file's start, and of what comes just before the mark, is compared
-
-
-class Change(StrEnum):
-    """How a store differs from a mark."""
-
-    SAME = "same"
-    APPENDED = "appended"
-    REWRITTEN = "rewritten"
 
 
 class StoreLog(Protocol):

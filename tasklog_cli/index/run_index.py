@@ -15,7 +15,7 @@ from tasklog_cli.index.answers import checked_runs, runtime_row, runtime_stats, 
 from tasklog_cli.index.cache import Cache
 from tasklog_cli.index.history import HORIZON_SECONDS, TaskState
 from tasklog_cli.index.location import cache_folder, index_file, private_folder
-from tasklog_cli.index.logs import Change, Mark, StoreLog, log_of
+from tasklog_cli.index.logs import StoreLog, log_of
 from tasklog_cli.models import Record
 from tasklog_cli.query import Query, task_matcher
 from tasklog_cli.reports import Bucket
@@ -24,6 +24,7 @@ from tasklog_cli.runs import DEFAULT_RETRY_WINDOW, RECENT, Run, pair_task, run_s
 from tasklog_cli.selection import last_n
 from tasklog_cli.sources.base import Source, Summary
 from tasklog_cli.sources.csvfile.source import CsvSource
+from tasklog_cli.sources.marks import Change, Mark
 from tasklog_cli.times import Zone
 
 BATCH_RECORDS = 200_000  # records read between two pairings of the tasks they belong to

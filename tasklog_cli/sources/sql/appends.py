@@ -7,9 +7,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tasklog_cli.index.logs import Change, Mark
 from tasklog_cli.models import Record
 from tasklog_cli.sources.base import Source
+from tasklog_cli.sources.marks import Change, Mark
 from tasklog_cli.sources.sql.rows import key_columns
 from tasklog_cli.sources.sql.table import SqlSource
 

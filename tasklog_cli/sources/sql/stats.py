@@ -115,7 +115,7 @@ def _latest_run(latest: list[float] | None) -> dict[str, Any]:
 
 
 def _as_runtime_stats(row: dict[str, Any]) -> dict[str, Any]:
-    """The database's aggregates shaped as `runs.runtime_stats` gives them."""
+    """The database's aggregates shaped as `statistics.runtime_stats` gives them."""
     counts = {outcome: int(row[outcome]) for outcome in OUTCOMES}
     rated = counts["success"] + counts["fail"] + counts["terminate"]
     durations = {
