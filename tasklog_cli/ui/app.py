@@ -12,6 +12,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from tasklog_cli.errors import UsageError
+from tasklog_cli.redact import redact_text
 from tasklog_cli.render.text import human_time
 from tasklog_cli.results import Record
 from tasklog_cli.times import Zone
@@ -32,7 +33,8 @@ DataTable { height: 1fr; }
 #timeline { width: auto; }
 FilterBar, CommandBox, KeysHelp { align: center middle; }
 #filter-box, #command-box, #help-box {
-    width: 90%; height: auto; max-height: 90%; border: round $accent; background: $surface; padding: 0 1;
+    width: 90%; max-width: 100; height: auto; max-height: 90%;
+    border: round $accent; background: $surface; padding: 0 1;
 }
 """
 
@@ -99,6 +101,11 @@ class Dashboard(App[int]):
         """The `-r` the dashboard was started with (None: it came from TASKLOG_REPO or the config)."""
         return self.settings.repo_arg
 
+    @property
+    def store_name(self) -> str:
+        """The store as the title names it: as `-r` gave it (secrets hidden), else its label."""
+        return redact_text(self.repo_arg) if self.repo_arg else self.store.repo.label
+
     def clock(self) -> datetime:
         """Now, as the environment tells it."""
         return self.settings.clock()
@@ -154,7 +161,7 @@ class Dashboard(App[int]):
     def failed(self, problem: str) -> None:
         """A view could not read the store: say so and try again in a while."""
         self.failing = True
-        self.set_status(f"{problem} (retrying every {RETRY_SECONDS:.0f}s)", error=True)
+        self.set_status(f"retrying every {RETRY_SECONDS:.0f}s: {problem}", error=True)
         self.set_timer(RETRY_SECONDS, self.retry)
 
     def retry(self) -> None:

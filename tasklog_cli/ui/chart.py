@@ -16,21 +16,11 @@ TICK_STEPS = (1, 5, 10, 30, 60, 300, 600, 900, 1800, 3600, 3 * 3600, 6 * 3600, 1
 LABEL_ROOM = 12
 BAR, RETRY_BAR, CRASH, POINT = "█", "▓", "✕", "▏"
 MIN_SPAN = 1.0
-LEGEND = Text.assemble(
-    (BAR, "green"),
-    " success  ",
-    (BAR, "red"),
-    " fail  ",
-    (RETRY_BAR, "red"),
-    " retry  ",
-    (CRASH, "red"),
-    " crash  ",
-    (BAR, "cyan"),
-    " running  ",
-    (POINT, ""),
-    " shorter than a cell",
-    style="dim",
-)
+LEGEND_ENTRIES = (
+    (BAR, "green", "success"), (BAR, "red", "fail"), (RETRY_BAR, "red", "retry"), (CRASH, "red", "crash"),
+    (BAR, "yellow", "terminate"), (BAR, "cyan", "running"), (POINT, "", "brief"),
+)  # fmt: skip
+LEGEND = Text("  ").join(Text.assemble((glyph, style), f" {name}") for glyph, style, name in LEGEND_ENTRIES)
 CHART_FOOT = 3  # the axis rule, its labels and the legend
 
 
@@ -160,5 +150,5 @@ def draw_chart(runs: Sequence[Run], window: Window, width: int, zone: Zone, now:
         lines.append(Text.assemble(label, draw_lane(lane, window, room, now)))
     rule, labels = axis(window, room, zone)
     pad = " " * label_width
-    lines += [Text.assemble(pad, rule), Text.assemble(pad, labels), Text.assemble(pad, LEGEND)]
+    lines += [Text.assemble(pad, rule), Text.assemble(pad, labels), LEGEND]
     return lines

@@ -18,19 +18,21 @@ FILTER_HINT = (
     "--level LEVEL.  Enter applies, Escape cancels; t steps through the ranges all, 1h, 24h, 7d."
 )
 KEYS = """\
-Everywhere   q, Ctrl-C quit   / filter   t time range (all, 1h, 24h, 7d)
-             l live tail   c the same as a tasklog command   ? this help
-             Escape back   Enter open the selected row   ↑ ↓ PgUp PgDn move
-Tasks        Enter the task's runs   g time chart of all tasks
-Runs         Enter the run's timeline   g time chart of the task
-Time chart   + - zoom   ← → earlier, later   Home everything
-Timeline     y copy it as text (← → scroll long lines)
-Live tail    p or Space pause, resume
+Everywhere  q, Ctrl-C quit      / filter      ? this help
+            t time range: all, 1h, 24h, 7d    l live tail
+            c the same as a tasklog command   Escape back
+            Enter open the row   ↑ ↓ PgUp PgDn move
+Tasks       Enter its runs      g time chart of all tasks
+Runs        Enter its timeline  g time chart of the task
+Time chart  + - zoom   ← → earlier, later   Home all of it
+Timeline    y copy it as text   ← → long lines
+Live tail   p or Space pause, resume
 
-Tasks are worst first: failing streaks, then the lowest success rate; a
-row that changes flashes. The filter is the CLI's (-t -a --run-id -S -U
--g -i -w --level) and applies to every view; -a names run outcomes in
-run views (run: still running) and last outcomes in the tasks view.
+Tasks are worst first (failing streaks, then the lowest
+success rate); a row that changes flashes. The filter takes
+the CLI's -t -a --run-id -S -U -g -i -w --level and applies
+to every view; -a names outcomes in run views (run: still
+running) and the last outcome in the tasks view.
 """
 
 

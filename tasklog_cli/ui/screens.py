@@ -72,7 +72,7 @@ class View(Screen[None]):
         board = self.dashboard
         view = board.view
         parts = [
-            ("tasklog", "bold"), (" · ", ""), (visible(board.store.repo.label), ""), (" · ", ""),
+            ("tasklog", "bold"), (" · ", ""), (visible(board.store_name), ""), (" · ", ""),
             (visible(self.heading), "bold cyan"), (extra, ""), (" · ", ""), (view.time_range(), "yellow"),
         ]  # fmt: skip
         if view.text():
