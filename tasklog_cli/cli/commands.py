@@ -229,12 +229,15 @@ class UiOptions:
 @command(app, "ui")
 def ui(run: Invocation, filters: RecordFilters, options: UiOptions, output: UiOutput) -> int:
     """An interactive dashboard: tasks, runs, a time chart, timelines and a live tail, live as logs grow."""
-    if run.choice.spec == "-" or not (run.env.stderr.isatty() and run.env.stdin.isatty()):
-        raise UsageError("ui needs a terminal for its screen and keys, and a store other than standard input")
+    if run.choice.spec == "-":
+        raise UsageError("ui reads its keys from the terminal: give it a store other than standard input")
+    repo = run.repo  # a store that cannot be read fails here, before any screen
+    if not (run.env.stderr.isatty() and run.env.stdin.isatty()):
+        raise UsageError("ui needs a terminal: run it with standard input and error on a terminal")
     from tasklog_cli.ui.launch import Settings, run_dashboard  # Textual loads only here
 
     settings = Settings(
         run.source.repo or run.ctx.obj.get("repo"), run.display.zone, run.env.clock,
         interval=options.interval, retry_window=options.retry_window,
     )  # fmt: skip
-    return run_dashboard(run.repo, settings, filters.api(), filters.action or ())
+    return run_dashboard(repo, settings, filters.api(), filters.action or ())

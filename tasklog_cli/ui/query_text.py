@@ -139,5 +139,5 @@ def parse_filter(text: str) -> ViewFilter:
 
 def cli_command(command: str, repo: str | None, *words: str) -> str:
     """The tasklog command line that prints what a view shows (secrets in a repo URL hidden)."""
-    source = ["-r", repo] if repo else []
-    return redact_text(shlex.join(["tasklog", command, *source, *words]))
+    source = ["-r", redact_text(repo)] if repo else []
+    return shlex.join(["tasklog", command, *source, *words])
