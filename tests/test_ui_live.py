@@ -67,8 +67,8 @@ def test_the_live_tail_shows_new_records_of_a_sqlite_table_as_they_are_written(t
                 "INSERT INTO tasks (task_name, action, created, run_id) VALUES (?, 'run', ?, 'sql-live')",
                 ("written_now", time.time()),
             )
-        await wait_for(pilot, lambda: table.get_row_at(table.row_count - 1)[1].plain == "written_now")
-        last = table.get_row_at(table.row_count - 1)
+        await wait_for(pilot, lambda: table.get_row_at(0)[1].plain == "written_now")
+        last = table.get_row_at(0)
         return last[2].plain, last[3].plain
 
     assert drive(dashboard(str(database), live=True), script) == ("run", "sql-live")
@@ -86,7 +86,7 @@ def test_a_paused_tail_waits_and_catches_up_on_resume(tmp_path: Path) -> None:
         await wait_for(pilot, lambda: getattr(pilot.app.screen, "missed", 0) > 0)
         held = table.row_count == count
         await keys(pilot, "p")
-        await wait_for(pilot, lambda: table.get_row_at(table.row_count - 1)[1].plain == "paused_task")
-        return str(held), table.get_row_at(table.row_count - 1)[2].plain
+        await wait_for(pilot, lambda: table.get_row_at(0)[1].plain == "paused_task")
+        return str(held), table.get_row_at(0)[2].plain
 
     assert drive(dashboard(str(log), live=True), script) == ("True", "run")

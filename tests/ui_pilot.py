@@ -8,10 +8,12 @@ from typing import Any
 
 from rich.console import Console
 from textual.pilot import Pilot
+from textual.widgets import DataTable
 
 from tasklog_cli.api import open_repo
 from tasklog_cli.ui.app import Dashboard, Settings
 from tasklog_cli.ui.query_text import ViewFilter
+from tasklog_cli.ui.screens import View
 from tasklog_cli.ui.store import Store
 
 # The demo's last record is at 08:04:19 UTC on 2025-03-04: "now" is a while after it, fixed.
@@ -36,10 +38,22 @@ def dashboard(
 
 async def settle(pilot: Pilot[Any]) -> None:
     """Wait until every fetch has finished and its data is on the screen."""
-    for _ in range(3):
+    for _ in range(1000):
         await pilot.pause()
         await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+        await pilot.pause()
+        views = [screen for screen in pilot.app.screen_stack if isinstance(screen, View)]
+        measuring = [  # a table sizes its columns when it is idle: the screen waits for that too
+            table for view in views for table in view.query(DataTable) if table._require_update_dimensions
+        ]
+        if (
+            all(view.loaded for view in views)
+            and not measuring
+            and not any(w.is_running for w in pilot.app.workers)
+        ):
+            await pilot.pause(0.05)  # a repaint, before another screen may cover this one
+            return
+        await pilot.pause(0.01)
 
 
 async def keys(pilot: Pilot[Any], *pressed: str) -> None:

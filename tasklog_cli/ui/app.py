@@ -28,6 +28,7 @@ CSS = """
 #title { height: 1; background: $panel; }
 #status { height: 1; color: $text-muted; }
 DataTable { height: 1fr; }
+#records { overflow-x: hidden; }
 #chart-scroll, #timeline-scroll { height: 1fr; }
 #timeline-scroll { overflow-x: auto; }
 #timeline { width: auto; }

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from tasklog_cli.ui.app import Dashboard
 
 FLASH_SECONDS = 1.5
+AGO_SECONDS = 5.0  # how often the tasks view redraws its relative times
+MAX_COLUMN = 100  # cells wider than this (long messages) are cut
 
 
 class View(Screen[None]):
@@ -132,12 +134,18 @@ class View(Screen[None]):
         self.dashboard.show_command(self.command_line())
 
 
-def fill_table(table: DataTable[Text], rows: Sequence[tuple[str, list[Text]]]) -> None:
-    """Replace a table's rows, keeping the cursor on the row with the same key where it still is."""
+def fill_table(
+    table: DataTable[Text], columns: Sequence[str], rows: Sequence[tuple[str, list[Text]]]
+) -> None:
+    """Replace a table's rows; its columns are made anew as wide as their cells (at most MAX_COLUMN), and
+    the cursor stays on the row with the same key where there still is one."""
     key = None
     if table.row_count and table.cursor_row < table.row_count:
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-    table.clear()
+    table.clear(columns=True)
+    for position, header in enumerate(columns):
+        width = max([len(header), *(row[position].cell_len for _, row in rows)])
+        table.add_column(header, width=min(width, MAX_COLUMN))
     for row_key, row in rows:
         table.add_row(*row, key=row_key)
     keys = [row_key for row_key, _ in rows]
@@ -165,6 +173,10 @@ class TasksView(View):
         table.add_columns(*cells.TASK_COLUMNS)
         return (table,)
 
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.set_interval(AGO_SECONDS, self.draw)  # "3m 04s ago" moves on even when the store does not
+
     def reload(self) -> None:
         self.changed = None
         super().reload()
@@ -180,7 +192,10 @@ class TasksView(View):
         changed = self.changed
         self.changed = None
         board = self.dashboard
-        return changed, board.store.tasks(board.view, changed)
+        rows = board.store.health(board.view, changed)
+        if changed is None and not self.loaded:  # the first screen: the rows now, their statistics next
+            self.app.call_from_thread(self.show, (None, rows))
+        return changed, board.store.with_stats(board.view, rows, changed)
 
     def show(self, data: tuple[frozenset[str] | None, list[TaskRow]]) -> None:
         changed, rows = data
@@ -200,6 +215,7 @@ class TasksView(View):
         table = self.query_one("#tasks", DataTable)
         fill_table(
             table,
+            cells.TASK_COLUMNS,
             [
                 (
                     row.health.task_name,
@@ -273,6 +289,7 @@ class RunsView(View):
         zone = self.dashboard.zone
         fill_table(
             self.query_one("#runs", DataTable),
+            cells.RUN_COLUMNS,
             [(str(position), cells.run_cells(run, zone)) for position, run in enumerate(data)],
         )
         capped = " newest" if len(data) == RUNS_SHOWN else ""
@@ -444,7 +461,8 @@ class TimelineView(View):
 
 
 class TailView(View):
-    """The newest records, and each new one as it is written; pausable; the filter applies."""
+    """The newest records, newest first, and each new one on top as it is written; pausable; the
+    filter applies."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("p,space", "pause", "Pause")]
     heading = "live tail"
@@ -471,13 +489,10 @@ class TailView(View):
 
     def show(self, data: list[Record]) -> None:
         zone = self.dashboard.zone
-        table = self.query_one("#records", DataTable)
-        at_end = not table.row_count or table.cursor_row >= table.row_count - 1
-        table.clear()
-        for record in data:
-            table.add_row(*cells.record_cells(record, zone))
-        if at_end and table.row_count:
-            table.move_cursor(row=table.row_count - 1, animate=False)
+        newest_first = [
+            (str(len(data) - p), cells.record_cells(r, zone)) for p, r in enumerate(reversed(data))
+        ]
+        fill_table(self.query_one("#records", DataTable), cells.RECORD_COLUMNS, newest_first)
         capped = " newest" if len(data) == RECORDS_SHOWN else ""
         self.show_title(f" ({len(data)}{capped})" + (" · paused" if self.paused else ""))
 
