@@ -1,5 +1,7 @@
 """Every view and key of `tasklog ui`, driven headless on real Rocketry logs; screens compared as text."""
 
+import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,3 +32,18 @@ def test_screen_matches_its_golden_text(name: str, size: str) -> None:
         return screen_text(pilot.app)  # type: ignore[arg-type]
 
     assert_golden(f"ui/{name}_{size}.txt", drive(dashboard("demo"), script, SIZES[size]))
+
+
+DOCS_SCREENSHOT = Path(__file__).parent.parent / "docs" / "tasklog-ui.svg"
+
+
+def test_the_readme_screenshot_is_textuals_own_export_of_the_tasks_view() -> None:
+    async def script(pilot: Pilot[Any]) -> str:
+        return pilot.app.export_screenshot(title="tasklog ui -r demo")
+
+    svg = drive(dashboard("demo"), script, (120, 16))
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        DOCS_SCREENSHOT.parent.mkdir(exist_ok=True)
+        DOCS_SCREENSHOT.write_text(svg, encoding="utf-8")
+    assert svg == DOCS_SCREENSHOT.read_text(encoding="utf-8")
+    assert "import_orders" in svg and "fail&#160;x3" in svg

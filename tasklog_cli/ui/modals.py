@@ -24,7 +24,7 @@ Everywhere  q, Ctrl-C quit      / filter      ? this help
             Enter open the row   ↑ ↓ PgUp PgDn move
 Tasks       Enter its runs      g time chart of all tasks
 Runs        Enter its timeline  g time chart of the task
-Time chart  + - zoom   ← → earlier, later   Home all of it
+Time chart  + - zoom  ← → earlier, later  Home all  End latest
 Timeline    y copy it as text   ← → long lines
 Live tail   p or Space pause, resume
 

@@ -1,7 +1,6 @@
 """The dashboard's views: tasks (home), a task's runs, the time chart, a run's timeline, the live tail."""
 
 from collections.abc import Iterable, Sequence
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -18,7 +17,15 @@ from tasklog_cli.times import iso_utc
 from tasklog_cli.ui import cells
 from tasklog_cli.ui.chart import CHART_FOOT, Window, draw_chart, lanes, whole_window
 from tasklog_cli.ui.query_text import cli_command
-from tasklog_cli.ui.store import RECORDS_SHOWN, RUNS_SHOWN, TaskRow, merge_rows, outcomes_of, problem_text
+from tasklog_cli.ui.store import (
+    EDGE,
+    RECORDS_SHOWN,
+    RUNS_SHOWN,
+    TaskRow,
+    merge_rows,
+    outcomes_of,
+    problem_text,
+)
 from tasklog_cli.ui.visible import visible
 
 if TYPE_CHECKING:
@@ -354,6 +361,7 @@ class ChartView(View):
         Binding("left", "shift(-0.25)", "Earlier", key_display="←", priority=True),
         Binding("right", "shift(0.25)", "Later", key_display="→", priority=True),
         Binding("home", "whole", "All", show=False),
+        Binding("end", "latest", "Latest", show=False),
     ]
 
     def __init__(self, task: str | None) -> None:
@@ -361,6 +369,7 @@ class ChartView(View):
         self.task_name = task
         self.heading = "chart of " + (task or "all tasks")
         self.window: Window | None = None
+        self.at_latest = True  # the window's end follows the latest run as the store grows
 
     def body(self) -> Iterable[Widget]:
         with VerticalScroll(id="chart-scroll"):
@@ -375,8 +384,11 @@ class ChartView(View):
     def show(self, data: list[Run]) -> None:
         canvas = self.query_one(ChartCanvas)
         canvas.runs = data
+        whole = whole_window(data, self.dashboard.clock().timestamp())
         if self.window is None:
-            self.window = whole_window(data, self.dashboard.clock().timestamp())
+            self.window = whole
+        elif self.at_latest:
+            self.window = Window(whole.end - self.window.span, whole.end)
         self.draw()
 
     def draw(self) -> None:
@@ -389,18 +401,30 @@ class ChartView(View):
 
     def action_zoom(self, factor: float) -> None:
         if self.window is not None:
-            self.window = self.window.zoomed(factor)
+            zoomed = self.window.zoomed(factor)
+            end = self.window.end  # at the latest runs, zoom keeps the end where it is
+            self.window = Window(end - zoomed.span, end) if self.at_latest else zoomed
             self.draw()
 
     def action_shift(self, fraction: float) -> None:
         if self.window is not None:
             self.window = self.window.shifted(fraction)
+            latest = whole_window(self.query_one(ChartCanvas).runs, self.dashboard.clock().timestamp()).end
+            self.at_latest = self.window.end >= latest
             self.draw()
 
     def action_whole(self) -> None:
         runs = self.query_one(ChartCanvas).runs
         self.window = whole_window(runs, self.dashboard.clock().timestamp())
+        self.at_latest = True
         self.draw()
+
+    def action_latest(self) -> None:
+        if self.window is not None:
+            latest = whole_window(self.query_one(ChartCanvas).runs, self.dashboard.clock().timestamp()).end
+            self.window = Window(latest - self.window.span, latest)
+            self.at_latest = True
+            self.draw()
 
     def command_line(self) -> str:
         if self.window is None:
@@ -456,7 +480,7 @@ class TimelineView(View):
         begin, end = first.start or first.end, last.start or last.end
         words = [last.task_name, "--full"]
         if begin is not None and end is not None:
-            words += ["-S", iso_utc(begin), "-U", iso_utc(end + timedelta(microseconds=1))]
+            words += ["-S", iso_utc(begin - EDGE), "-U", iso_utc(end + EDGE)]
         return cli_command("timeline", self.dashboard.repo_arg, *words)
 
 

@@ -14,6 +14,9 @@ from tasklog_cli.reports import worst_first
 from tasklog_cli.results import Record, Run, Runtime, TaskHealth, Timeline
 from tasklog_cli.ui.query_text import ViewFilter
 
+# How far a run's time window reaches past its first and last start: times round-trip through epoch
+# floats, so a run's own start may compare a microsecond early (the runs are then picked by identity).
+EDGE = timedelta(milliseconds=1)
 RUNS_SHOWN = 2000  # the newest runs a runs view or chart holds
 RECORDS_SHOWN = 500  # the newest records the live tail holds
 FOLLOW_RETRY = 2.0  # seconds between attempts to follow again after the store failed
@@ -115,9 +118,8 @@ class Store:
         keys = {(run.start, run.end, run.run_id) for run in chain}
         with self.reading():
             found = self.repo.timeline(
-                [last.task_name], since=begin, until=end + timedelta(microseconds=1),
-                retry_window=self.retry_window,
-            )  # fmt: skip
+                [last.task_name], since=begin - EDGE, until=end + EDGE, retry_window=self.retry_window
+            )
         return [
             replace(item, runs=tuple(r for r in item.runs if (r.run.start, r.run.end, r.run.run_id) in keys))
             for item in found
