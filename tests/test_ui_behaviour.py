@@ -275,3 +275,15 @@ def test_a_store_that_goes_away_shows_a_status_line_and_recovers(tmp_path: Path)
 
 def test_the_views_are_views() -> None:
     assert all(issubclass(kind, View) for kind in (TasksView, RunsView, ChartView, TimelineView, TailView))
+
+
+def test_the_mouse_works_too_clicking_a_row_twice_opens_it() -> None:
+    async def script(pilot: Pilot[Any]) -> str:
+        for _ in range(2):  # the first click selects the row, the second opens it
+            await pilot.click(DataTable, offset=(3, 3))
+            await settle(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, RunsView)
+        return screen.task_name
+
+    assert drive(dashboard("demo"), script) == "rebuild_search_index"

@@ -241,6 +241,11 @@ class TasksView(View):
             return None
         return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
 
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """A click on the selected row opens it, as Enter does."""
+        event.stop()
+        self.action_open()
+
     def action_open(self) -> None:
         name = self.selected()
         if name is not None:
@@ -301,6 +306,11 @@ class RunsView(View):
         )
         capped = " newest" if len(data) == RUNS_SHOWN else ""
         self.show_title(f" ({len(data)}{capped})")
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """A click on the selected row opens it, as Enter does."""
+        event.stop()
+        self.action_open()
 
     def action_open(self) -> None:
         table = self.query_one("#runs", DataTable)
