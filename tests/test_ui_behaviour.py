@@ -11,9 +11,11 @@ from textual.widgets import DataTable
 from ui_pilot import dashboard, drive, keys, screen_text, settle
 
 from tasklog_cli.ui.app import Dashboard
+from tasklog_cli.ui.chart_view import ChartView
 from tasklog_cli.ui.modals import CommandBox, FilterBar, KeysHelp
 from tasklog_cli.ui.query_text import ViewFilter
-from tasklog_cli.ui.screens import ChartView, RunsView, TailView, TasksView, TimelineView, View
+from tasklog_cli.ui.screens import RunsView, TailView, TasksView, TimelineView
+from tasklog_cli.ui.view import View
 
 
 def board(pilot: Pilot[Any]) -> Dashboard:

@@ -13,8 +13,8 @@ from textual.widgets import DataTable
 from tasklog_cli.api import open_repo
 from tasklog_cli.ui.app import Dashboard, Settings
 from tasklog_cli.ui.query_text import ViewFilter
-from tasklog_cli.ui.screens import View
 from tasklog_cli.ui.store import Store
+from tasklog_cli.ui.view import View
 
 # The demo's last record is at 08:04:19 UTC on 2025-03-04: "now" is a while after it, fixed.
 CLOCK = datetime(2025, 3, 4, 9, 0, tzinfo=UTC)

@@ -18,8 +18,9 @@ from tasklog_cli.results import Record
 from tasklog_cli.times import Zone
 from tasklog_cli.ui.modals import CommandBox, FilterBar, KeysHelp
 from tasklog_cli.ui.query_text import ViewFilter
-from tasklog_cli.ui.screens import TailView, TasksView, View
+from tasklog_cli.ui.screens import TailView, TasksView
 from tasklog_cli.ui.store import Live, Store, problem_text
+from tasklog_cli.ui.view import View
 from tasklog_cli.ui.visible import visible
 
 RETRY_SECONDS = 3.0  # after a failed read, how long until the view tries again

@@ -1,163 +1,26 @@
-"""The dashboard's views: tasks (home), a task's runs, the time chart, a run's timeline, the live tail."""
+"""The dashboard's views of tasks (home), a task's runs, a run's timeline, and the live tail."""
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from tasklog_cli.render.timeline import timeline_lines
 from tasklog_cli.results import Record, Run, Timeline
 from tasklog_cli.times import iso_utc
 from tasklog_cli.ui import cells
-from tasklog_cli.ui.chart import CHART_FOOT, Window, draw_chart, lanes, whole_window
+from tasklog_cli.ui.chart_view import ChartView
 from tasklog_cli.ui.query_text import cli_command
-from tasklog_cli.ui.store import (
-    EDGE,
-    RECORDS_SHOWN,
-    RUNS_SHOWN,
-    TaskRow,
-    merge_rows,
-    outcomes_of,
-    problem_text,
-)
+from tasklog_cli.ui.store import EDGE, RECORDS_SHOWN, RUNS_SHOWN, TaskRow, merge_rows
+from tasklog_cli.ui.view import View, fill_table, run_filter_words
 from tasklog_cli.ui.visible import visible
-
-if TYPE_CHECKING:
-    from tasklog_cli.ui.app import Dashboard
 
 FLASH_SECONDS = 1.5
 AGO_SECONDS = 5.0  # how often the tasks view redraws its relative times
-MAX_COLUMN = 100  # cells wider than this (long messages) are cut
-
-
-class View(Screen[None]):
-    """A view: a title line, its body, a status line and the keys; its data is fetched in a thread."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,backspace", "back", "Back"),
-        Binding("c", "command", "CLI"),
-    ]
-    heading = ""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.stale = False
-        self.loaded = False
-
-    @property
-    def dashboard(self) -> "Dashboard":
-        """The app, with its store and settings."""
-        return self.app  # type: ignore[return-value]
-
-    def compose(self) -> ComposeResult:
-        yield Static(id="title")
-        yield from self.body()
-        yield Static(id="status")
-        yield Footer()
-
-    def body(self) -> Iterable[Widget]:
-        """The widgets between the title and the status line."""
-        return ()
-
-    def on_mount(self) -> None:
-        self.show_title()
-        self.refresh_bindings()
-        self.reload()
-
-    def on_screen_resume(self) -> None:
-        self.show_title()
-        self.dashboard.show_status()
-        if self.stale:
-            self.reload()
-
-    def show_title(self, extra: str = "") -> None:
-        """The title line: the store, the view, the time range and the filter."""
-        board = self.dashboard
-        view = board.view
-        parts = [
-            ("tasklog", "bold"), (" · ", ""), (visible(board.store_name), ""), (" · ", ""),
-            (visible(self.heading), "bold cyan"), (extra, ""), (" · ", ""), (view.time_range(), "yellow"),
-        ]  # fmt: skip
-        if view.text():
-            parts += [(" · filter: ", ""), (visible(view.text()), "magenta")]
-        self.query_one("#title", Static).update(Text.assemble(*parts, no_wrap=True, overflow="ellipsis"))
-
-    def reload(self) -> None:
-        """Fetch the view's data again (in a thread; the store is used by one thread at a time)."""
-        self.stale = False
-        self.run_worker(self._fetch, thread=True, exclusive=True, group="fetch")
-
-    def _fetch(self) -> None:
-        try:
-            data = self.fetch()
-        except Exception as exc:  # a store gone, a connection dropped: say so, and try again later
-            self.app.call_from_thread(self.dashboard.failed, problem_text(exc))
-            return
-        self.app.call_from_thread(self._show, data)
-
-    def _show(self, data: Any) -> None:
-        self.loaded = True
-        self.show(data)
-        self.dashboard.fetched()
-
-    def fetch(self) -> Any:
-        """The view's data, read from the store (runs in a worker thread)."""
-        return None
-
-    def show(self, data: Any) -> None:
-        """Put fetched data on the screen."""
-
-    def store_changed(self, names: frozenset[str]) -> None:
-        """New records of these tasks were written: refresh now if shown, else when shown again."""
-        if self.concerns(names):
-            if self.is_current:
-                self.reload()
-            else:
-                self.stale = True
-
-    def concerns(self, names: frozenset[str]) -> bool:
-        """Whether new records of these tasks change what the view shows."""
-        return True
-
-    def command_line(self) -> str:
-        """The tasklog command that prints what the view shows."""
-        return ""
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Back only where there is somewhere to go back to."""
-        return action != "back" or len(self.app.screen_stack) > 2
-
-    def action_back(self) -> None:
-        if len(self.app.screen_stack) > 2:
-            self.app.pop_screen()
-
-    def action_command(self) -> None:
-        self.dashboard.show_command(self.command_line())
-
-
-def fill_table(
-    table: DataTable[Text], columns: Sequence[str], rows: Sequence[tuple[str, list[Text]]]
-) -> None:
-    """Replace a table's rows; its columns are made anew as wide as their cells (at most MAX_COLUMN), and
-    the cursor stays on the row with the same key where there still is one."""
-    key = None
-    if table.row_count and table.cursor_row < table.row_count:
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-    table.clear(columns=True)
-    for position, header in enumerate(columns):
-        width = max([len(header), *(row[position].cell_len for _, row in rows)])
-        table.add_column(header, width=min(width, MAX_COLUMN))
-    for row_key, row in rows:
-        table.add_row(*row, key=row_key)
-    keys = [row_key for row_key, _ in rows]
-    if key in keys:
-        table.move_cursor(row=keys.index(key), animate=False)
 
 
 class TasksView(View):
@@ -261,16 +124,6 @@ class TasksView(View):
         return line + ("  # -a: tasks whose last outcome is one named" if view.action else "")
 
 
-def run_filter_words(board: "Dashboard", task: str | None, omit: tuple[str, ...] = ()) -> list[str]:
-    """The CLI words that select the runs a view shows: its task, the filters, `-a` as outcomes."""
-    view = board.view
-    words = ["-t", task] if task is not None else []
-    words += view.args(omit=("action", *omit, *(("task",) if task is not None else ())))
-    for outcome in outcomes_of(view.action):
-        words += ["--outcome", outcome]
-    return words
-
-
 class RunsView(View):
     """A task's runs, newest first: start, outcome, duration, attempt, end, run id."""
 
@@ -335,121 +188,6 @@ def retry_chain(newest_first: Sequence[Run], position: int) -> tuple[Run, ...]:
             break
         chain.append(earlier)
     return tuple(reversed(chain))
-
-
-class ChartCanvas(Widget):
-    """The time chart, drawn as wide as the widget is."""
-
-    DEFAULT_CSS = "ChartCanvas { height: auto; }"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.runs: list[Run] = []
-        self.window = Window(0.0, 1.0)
-
-    @property
-    def dashboard(self) -> "Dashboard":
-        return self.app  # type: ignore[return-value]
-
-    def render(self) -> Text:
-        board = self.dashboard
-        if not self.runs:
-            return Text("no runs in this range", style="dim")
-        lines = draw_chart(self.runs, self.window, self.size.width, board.zone, board.clock().timestamp())
-        return Text("\n").join(lines)
-
-    def get_content_height(self, container: Any, viewport: Any, width: int) -> int:
-        return len(lanes(self.runs, self.dashboard.clock().timestamp())) + CHART_FOOT if self.runs else 1
-
-
-class ChartView(View):
-    """Runs as bars on a time axis (all tasks, or one): overlaps, gaps, long runs and retries at a glance."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("plus,equals_sign", "zoom(0.5)", "Zoom in", key_display="+", priority=True),
-        Binding("minus", "zoom(2)", "Zoom out", key_display="-", priority=True),
-        Binding("left", "shift(-0.25)", "Earlier", key_display="←", priority=True),
-        Binding("right", "shift(0.25)", "Later", key_display="→", priority=True),
-        Binding("home", "whole", "All", show=False),
-        Binding("end", "latest", "Latest", show=False),
-    ]
-
-    def __init__(self, task: str | None) -> None:
-        super().__init__()
-        self.task_name = task
-        self.heading = "chart of " + (task or "all tasks")
-        self.window: Window | None = None
-        self.at_latest = True  # the window's end follows the latest run as the store grows
-
-    def body(self) -> Iterable[Widget]:
-        with VerticalScroll(id="chart-scroll"):
-            yield ChartCanvas()
-
-    def concerns(self, names: frozenset[str]) -> bool:
-        return self.task_name is None or self.task_name in names
-
-    def fetch(self) -> list[Run]:
-        return self.dashboard.store.runs(self.dashboard.view, self.task_name)
-
-    def show(self, data: list[Run]) -> None:
-        canvas = self.query_one(ChartCanvas)
-        canvas.runs = data
-        whole = whole_window(data, self.dashboard.clock().timestamp())
-        if self.window is None:
-            self.window = whole
-        elif self.at_latest:
-            self.window = Window(whole.end - self.window.span, whole.end)
-        self.draw()
-
-    def draw(self) -> None:
-        canvas = self.query_one(ChartCanvas)
-        if self.window is not None:
-            canvas.window = self.window
-            span = human_span(self.window.span)
-            self.show_title(f" · {span} · {len(canvas.runs)} runs")
-        canvas.refresh(layout=True)
-
-    def action_zoom(self, factor: float) -> None:
-        if self.window is not None:
-            zoomed = self.window.zoomed(factor)
-            end = self.window.end  # at the latest runs, zoom keeps the end where it is
-            self.window = Window(end - zoomed.span, end) if self.at_latest else zoomed
-            self.draw()
-
-    def action_shift(self, fraction: float) -> None:
-        if self.window is not None:
-            self.window = self.window.shifted(fraction)
-            latest = whole_window(self.query_one(ChartCanvas).runs, self.dashboard.clock().timestamp()).end
-            self.at_latest = self.window.end >= latest
-            self.draw()
-
-    def action_whole(self) -> None:
-        runs = self.query_one(ChartCanvas).runs
-        self.window = whole_window(runs, self.dashboard.clock().timestamp())
-        self.at_latest = True
-        self.draw()
-
-    def action_latest(self) -> None:
-        if self.window is not None:
-            latest = whole_window(self.query_one(ChartCanvas).runs, self.dashboard.clock().timestamp()).end
-            self.window = Window(latest - self.window.span, latest)
-            self.at_latest = True
-            self.draw()
-
-    def command_line(self) -> str:
-        if self.window is None:
-            words = run_filter_words(self.dashboard, self.task_name)
-        else:
-            words = run_filter_words(self.dashboard, self.task_name, omit=("since", "until"))
-            words += ["-S", iso_utc(self.window.start), "-U", iso_utc(self.window.end)]
-        return cli_command("runs", self.dashboard.repo_arg, *words)
-
-
-def human_span(seconds: float) -> str:
-    """A window's length in words."""
-    from tasklog_cli.times import human_duration
-
-    return human_duration(seconds) + " shown"
 
 
 class TimelineView(View):
