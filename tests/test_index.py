@@ -338,3 +338,16 @@ def test_ls_since_on_a_csv_starts_near_the_window(tmp_path: Path) -> None:
         found = list(repo.records(since=since))
     with opened(path, index=False) as repo:
         assert found == list(repo.records(since=since)) != []
+
+
+def test_a_long_lived_repo_sees_what_is_appended_while_it_is_open(tmp_path: Path) -> None:
+    """`tasklog ui` keeps one repo open for hours: the index answers what the store holds now."""
+    store = Store("csv", tmp_path)
+    records = history(seed=3)
+    store.append(records[:-20])
+    with opened(store.path, index=True) as repo:
+        before = plain(repo.tasks())
+        store.append(records[-20:])
+        after = plain(repo.tasks())
+    with opened(store.path, index=False) as full:
+        assert after == plain(full.tasks()) != before

@@ -1,6 +1,6 @@
 """The commands: each turns its options into one API call and renders what comes back."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 import typer
@@ -213,3 +213,40 @@ def info(run: Invocation, output: InfoOutput) -> int:
         facts["malformed_rows"] = found.malformed_rows
     render_facts(facts, run.fmt, run.display)
     return ExitCode.OK
+
+
+@dataclass(frozen=True)
+class UiOutput:
+    """`ui` draws its own screens: no format, fields or colour choice."""
+
+    fmt: None = field(default=None, init=False)
+    fields: None = field(default=None, init=False)
+    color: str = field(default="auto", init=False)
+    no_headers: bool = field(default=False, init=False)
+    no_pager: bool = field(default=True, init=False)
+    relative: bool = field(default=False, init=False)
+
+
+@dataclass(frozen=True)
+class UiOptions:
+    interval: Annotated[
+        float, option("--interval", panel=SELECTION, metavar="SECONDS", key="ui_interval")
+    ] = 0.5
+    retry_window: RetryWindow = "10m"
+
+
+@command(app, "ui")
+def ui(run: Invocation, filters: RecordFilters, options: UiOptions, output: UiOutput) -> int:
+    """An interactive dashboard: tasks, runs, a time chart, timelines and a live tail, live as logs grow."""
+    if run.choice.spec == "-":
+        raise UsageError("ui reads its keys from the terminal: give it a store other than standard input")
+    repo = run.repo  # a store that cannot be read fails here, before any screen
+    if not (run.env.stderr.isatty() and run.env.stdin.isatty()):
+        raise UsageError("ui needs a terminal: run it with standard input and error on a terminal")
+    from tasklog_cli.ui.launch import Settings, run_dashboard  # Textual loads only here
+
+    settings = Settings(
+        run.source.repo or run.ctx.obj.get("repo"), run.display.zone, run.env.clock,
+        interval=options.interval, retry_window=options.retry_window,
+    )  # fmt: skip
+    return run_dashboard(repo, settings, filters.api(), filters.action or ())

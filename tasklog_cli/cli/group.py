@@ -65,8 +65,12 @@ class TasklogGroup(TyperGroup):
             usage_errors=(typer.TyperException,),
         )  # fmt: skip
         gc.enable()
-        if code == ExitCode.INTERRUPTED and not diagnostics.interrupted_said:
-            diagnostics.interrupted()  # Typer turns a Ctrl-C while it parses into a silent 130
+        if code == ExitCode.INTERRUPTED:
+            diagnostics.interrupted()  # said once: Typer turns a Ctrl-C while it parses into a silent 130
+            env.stdout.flush()
+            # CPython ends a process whose KeyboardInterrupt it saw by SIGINT (-2), however it was caught:
+            # everything is closed by now, so leave with the documented code at once.
+            os._exit(code)
         raise SystemExit(code)
 
     def invoke(self, ctx: "click.Context") -> Any:

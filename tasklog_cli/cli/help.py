@@ -56,6 +56,7 @@ OPTIONS = {
     "by": "Add a time bucket: hour or day.",
     "tasks": "Task names or globs.",
     "full": "Show whole tracebacks and messages.",
+    "ui_interval": "How often the dashboard looks for new records, in seconds [default: 0.5].",
 }
 
 # Each command's help panel and one-line summary, in the order `tasklog --help` shows them.
@@ -68,6 +69,7 @@ COMMANDS = {
     "timeline": ("Runs", "A task's runs with their records and retries."),
     "check": ("Runs", "Health checks for cron: exit 1 on a problem."),
     "info": ("Store", "What a store is: model, columns, size, tasks."),
+    "ui": ("Explore", "An interactive dashboard: tasks, runs, time chart, live tail."),
     "completion": ("Setup", "Shell completion: install it, or show the script."),
 }
 # The order of option panels in a command's help.
@@ -88,6 +90,7 @@ EXAMPLES = {
         "tasklog check -r app.db -t backup --max-duration 2h",
     ],
     "info": ["tasklog info -r demo", "tasklog info -r postgresql://host/db -o json"],
+    "ui": ["tasklog ui -r demo", "tasklog ui -r sqlite:///app.db -t 'nightly_*' -S 24h"],
 }
 
 

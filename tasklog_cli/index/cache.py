@@ -60,7 +60,10 @@ class Cache:
     def __init__(self, path: Path) -> None:
         private_file(path)
         self.path = path
-        self.connection = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None)
+        # `tasklog ui` reads from worker threads; SQLite serializes the use of one connection.
+        self.connection = sqlite3.connect(
+            path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False
+        )
         self.connection.executescript(_SCHEMA)
 
     def close(self) -> None:

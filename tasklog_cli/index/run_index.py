@@ -57,12 +57,23 @@ class RunIndex:
     def _ready(self, retry_window: timedelta) -> tuple[Cache, dict[str, Any]] | None:
         """The index for a retry window, up to date and held in a read snapshot, with what it read."""
         seconds = retry_window.total_seconds()
+        held = self.caches.get(seconds)
+        if held is not None and not self._still_current(held[1]):  # a repo may live long (`tasklog ui`)
+            held[0].close()
+            del self.caches[seconds]
         if seconds not in self.caches:
             try:
                 self.caches[seconds] = self._refreshed(retry_window)
             except INDEX_ERRORS:
                 self.caches[seconds] = None
         return self.caches[seconds]
+
+    def _still_current(self, meta: dict[str, Any]) -> bool:
+        """Whether the store is still what the held snapshot was read from (a gone store is not)."""
+        try:
+            return "mark" in meta and self.log.change(meta["mark"]) is Change.SAME
+        except INDEX_ERRORS:
+            return False
 
     def _open(self, retry_window: timedelta) -> Cache:
         identity = {
