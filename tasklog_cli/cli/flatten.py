@@ -53,7 +53,9 @@ def command(app: typer.Typer, name: str) -> Callable[[Callable[..., int]], Calla
                 for key, group in groups.items()
             }
             filters = next((group for group in built.values() if isinstance(group, RunFilters)), None)
-            run = Invocation.start(ctx, built["source"], built["output"], filters, debug=debug)
+            diagnostics = ctx.obj["diagnostics"]
+            diagnostics.debug = diagnostics.debug or debug
+            run = Invocation(ctx, built["source"], built["output"], filters, ctx.obj["env"], diagnostics)
             return function(run, **{key: built[key] for key in declared})
 
         invoke.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]

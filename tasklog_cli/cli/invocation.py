@@ -13,15 +13,7 @@ from tasklog_cli.config import RepoChoice
 from tasklog_cli.diagnostics import Diagnostics
 from tasklog_cli.environment import Environment
 from tasklog_cli.errors import ExitCode, UsageError
-from tasklog_cli.render import (
-    Display,
-    Output,
-    Row,
-    choose_columns,
-    choose_format,
-    follow_stream,
-    render,
-)
+from tasklog_cli.render import Display, Output, Row, choose_columns, choose_format, follow_stream, render
 from tasklog_cli.render.pager import PagedOutput, pager_command
 from tasklog_cli.results import RECORD_FIELDS
 from tasklog_cli.selection import cut
@@ -31,7 +23,8 @@ from tasklog_cli.times import resolve_zone, window_text
 
 @dataclass
 class Invocation:
-    """What a command works with: options given, the environment, stderr's one writer, the repo."""
+    """What a command works with: options given, the environment, stderr's one writer, the repo (opened
+    when first used)."""
 
     ctx: typer.Context
     source: SourceOptions
@@ -42,22 +35,6 @@ class Invocation:
     display: Display = field(init=False)
     fmt: str = field(init=False)
     limit_note: str | None = field(init=False, default=None)
-
-    @classmethod
-    def start(
-        cls,
-        ctx: typer.Context,
-        source: SourceOptions,
-        output: OutputOptions,
-        filters: RunFilters | None,
-        *,
-        debug: bool,
-    ) -> "Invocation":
-        """Check the output options and prepare the display; the repo opens when first used."""
-        env: Environment = ctx.obj["env"]
-        diagnostics: Diagnostics = ctx.obj["diagnostics"]
-        diagnostics.debug = diagnostics.debug or debug
-        return cls(ctx, source, output, filters, env, diagnostics)
 
     def __post_init__(self) -> None:
         if self.output.color not in COLORS:
