@@ -62,8 +62,6 @@ def _names(value: Names | None) -> tuple[str, ...]:
 
 
 def _span(value: Span) -> timedelta:
-    if isinstance(value, str) and value.strip() == "0":  # a retry window of 0: no retries inferred
-        return timedelta(0)
     return value if isinstance(value, timedelta) else parse_span(value)
 
 
@@ -192,7 +190,6 @@ class Repo(Closing):
         """Runs by start (`reverse`: newest first): each `run` record paired with its finish (`failed`:
         fail, terminate, crash)."""
         query = self.query(filters)
-        query = self.query(filters)
         outcomes = _outcomes(outcome, running=running, failed=failed)
         if last == 0:  # -n 0: nothing, and nothing read
             return []
@@ -221,21 +218,19 @@ class Repo(Closing):
         """Per task (and time bucket): runs by outcome, success rate, duration statistics; `recent` adds
         the last durations and outcomes."""
         bucket = None if by is None else _bucket(by)
-        query = self.query(filters)
+        query, window = self.query(filters), _span(retry_window)
         if self.index is not None:
-            rows = self.index.runtimes(query, _span(retry_window), by=bucket, zone=self.zone, recent=recent)
+            rows = self.index.runtimes(query, window, by=bucket, zone=self.zone, recent=recent)
             if rows is not None:
                 return rows
-        return reports.runtime_report(
-            self.source, query, _span(retry_window), by=bucket, zone=self.zone, recent=recent
-        )
+        return reports.runtime_report(self.source, query, window, by=bucket, zone=self.zone, recent=recent)
 
     def tasks(self, *, retry_window: Span = "10m", **filters: Unpack[Filters]) -> list[TaskHealth]:
         """One row per task, by name: runs, the latest run, success rate and streak."""
-        query = self.query(filters)
-        if self.index is not None and (rows := self.index.tasks(query, _span(retry_window))) is not None:
+        query, window = self.query(filters), _span(retry_window)
+        if self.index is not None and (rows := self.index.tasks(query, window)) is not None:
             return rows
-        return reports.task_report(self.source, query, _span(retry_window))
+        return reports.task_report(self.source, query, window)
 
     def timeline(
         self, tasks: Names, *, last: int | None = None, retry_window: Span = "10m", **filters: Unpack[Filters]
@@ -265,13 +260,11 @@ class Repo(Closing):
             max_failures=max_failures,
             max_duration=None if max_duration is None else _span(max_duration),
         )
-        query = self.query(filters)
-        query = self.query(filters)
-        now = self.clock().timestamp()
-        found = None if self.index is None else self.index.check(query, _span(retry_window), limits, now)
+        query, window, now = self.query(filters), _span(retry_window), self.clock().timestamp()
+        found = None if self.index is None else self.index.check(query, window, limits, now)
         if found is not None:
             return found
-        return reports.check_report(self.source, query, _span(retry_window), limits, now)
+        return reports.check_report(self.source, query, window, limits, now)
 
     def follow(
         self,
