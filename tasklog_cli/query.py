@@ -71,6 +71,10 @@ class Query:
         """The `--task` values that are glob patterns."""
         return tuple(task for task in self.tasks if GLOB_CHARS & set(task))
 
+    def exact_tasks(self) -> tuple[str, ...]:
+        """The `--task` values that name one task (not glob patterns)."""
+        return tuple(task for task in self.tasks if not GLOB_CHARS & set(task))
+
 
 def is_number(text: str) -> bool:
     """Whether text reads as a finite number."""

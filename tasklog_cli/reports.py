@@ -264,8 +264,7 @@ def check_report(
                     tallies[run.task_name].add(run)
         return tallies
 
-    expected = [name for name in query.tasks if name not in query.task_globs()]
-    return find_problems(source.paired(query, retry_window, query.fields(), tally), expected)
+    return find_problems(source.paired(query, retry_window, query.fields(), tally), query.exact_tasks())
 
 
 def timeline_rows(found: Sequence[results.Timeline]) -> Iterator[dict[str, Any]]:

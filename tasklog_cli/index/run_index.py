@@ -329,8 +329,7 @@ class RunIndex:
                 tally = tallies[name] = ProblemTally(limits, now)
                 for run in checked_runs(name, state.settled, tail):
                     tally.add(run)
-        expected = [name for name in query.tasks if name not in query.task_globs()]
-        return find_problems(tallies, expected)
+        return find_problems(tallies, query.exact_tasks())
 
     def summary(self) -> Summary | None:
         """What `info` counts, for stores whose count is a full read (None: ask the store)."""
