@@ -13,6 +13,7 @@ from textual.widgets import Static
 
 from tasklog_cli.errors import UsageError
 from tasklog_cli.redact import redact_text
+from tasklog_cli.render.safe import visible
 from tasklog_cli.render.text import time_text
 from tasklog_cli.results import Record
 from tasklog_cli.times import Zone
@@ -21,7 +22,6 @@ from tasklog_cli.ui.query_text import ViewFilter
 from tasklog_cli.ui.screens import TailView, TasksView
 from tasklog_cli.ui.store import Live, Store, problem_text
 from tasklog_cli.ui.view import View
-from tasklog_cli.ui.visible import visible
 
 RETRY_SECONDS = 3.0  # after a failed read, how long until the view tries again
 

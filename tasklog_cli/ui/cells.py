@@ -4,10 +4,10 @@ from datetime import datetime
 
 from rich.text import Text
 
+from tasklog_cli.render.safe import visible
 from tasklog_cli.render.text import OUTCOME_STYLES, sparkline, time_text
 from tasklog_cli.results import Record, Run, Runtime, TaskHealth
 from tasklog_cli.times import Zone, human_duration
-from tasklog_cli.ui.visible import visible
 
 FLASH_STYLE = "bold reverse"
 TASK_COLUMNS = ("task", "last", "streak", "ok%", "p50", "p95", "last start", "", "recent", "outcomes")

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from rich.text import Text
 
+from tasklog_cli.render.safe import visible
 from tasklog_cli.render.text import OUTCOME_STYLES
 from tasklog_cli.results import Run
 from tasklog_cli.times import Zone, in_zone, utc_from_epoch
-from tasklog_cli.ui.visible import visible
 
 # Tick steps in seconds, from a second to a week: the smallest that leaves room for a label is used.
 TICK_STEPS = (1, 5, 10, 30, 60, 300, 600, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 7 * 86400)

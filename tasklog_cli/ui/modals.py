@@ -10,8 +10,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from tasklog_cli.errors import UsageError
+from tasklog_cli.render.safe import visible
 from tasklog_cli.ui.query_text import ViewFilter, parse_filter
-from tasklog_cli.ui.visible import visible
 
 FILTER_HINT = (
     "The CLI's filters: -t NAME|GLOB  -a ACTION  --run-id ID  -S/-U TIME  -g REGEX  -i  -w 'FIELD OP VALUE'  "

@@ -9,6 +9,7 @@ from textual.containers import VerticalScroll
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
+from tasklog_cli.render.safe import visible
 from tasklog_cli.render.timeline import timeline_lines
 from tasklog_cli.results import Record, Run, Timeline
 from tasklog_cli.times import iso_utc
@@ -17,7 +18,6 @@ from tasklog_cli.ui.chart_view import ChartView
 from tasklog_cli.ui.query_text import cli_command
 from tasklog_cli.ui.store import EDGE, RECORDS_SHOWN, RUNS_SHOWN, TaskRow, merge_rows
 from tasklog_cli.ui.view import View, fill_table, run_filter_words
-from tasklog_cli.ui.visible import visible
 
 FLASH_SECONDS = 1.5
 AGO_SECONDS = 5.0  # how often the tasks view redraws its relative times

@@ -11,8 +11,8 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Static
 
+from tasklog_cli.render.safe import visible
 from tasklog_cli.ui.store import outcomes_of, problem_text
-from tasklog_cli.ui.visible import visible
 
 if TYPE_CHECKING:
     from tasklog_cli.ui.app import Dashboard
