@@ -149,9 +149,8 @@ def test_a_broken_file_is_one_cannot_read_line(tmp_path: Path, damage: str, comm
     assert_one_error_line(result, "cannot read", "malformed")
 
 
-def follow_for_a_moment(path: Path, backlog: int = 0) -> subprocess.CompletedProcess[str]:
-    """`tail -f` until it printed `backlog` lines (whatever the machine's load), a moment more, then Ctrl-C;
-    a follower that fails ends by itself."""
+def follow_for_a_moment(path: Path, backlog: int) -> subprocess.CompletedProcess[str]:
+    """`tail -f` until it printed `backlog` lines (whatever the machine's load), a moment more, then Ctrl-C."""
     follower = subprocess.Popen(
         [sys.executable, "-m", "tasklog_cli", "tail", "-f", "-n", "50", "--interval", "0.05", "-o", "jsonl",
          "-r", str(path)],
@@ -175,7 +174,11 @@ def test_tail_f_on_bad_rows_and_broken_files(hostile_db: Path, tmp_path: Path) -
         hostile.returncode == 0 and "Traceback" not in hostile.stderr and "unexpected" not in hostile.stderr
     )
     assert len(hostile.stdout.splitlines()) == len(GOOD)  # jsonl: every column, so every bad row skipped
-    broken = follow_for_a_moment(broken_database(tmp_path / "broken.db", "schema"))
+    broken = subprocess.run(  # a follower that cannot read ends by itself, however long it takes to start
+        [sys.executable, "-m", "tasklog_cli", "tail", "-f", "-n", "50", "--interval", "0.05", "-o", "jsonl",
+         "-r", str(broken_database(tmp_path / "broken.db", "schema"))],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
     assert broken.returncode == 3 and broken.stdout == ""
     assert broken.stderr.splitlines() == [broken.stderr.strip()]
     assert broken.stderr.startswith("tasklog: error: cannot read")
