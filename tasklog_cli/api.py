@@ -25,10 +25,10 @@ from tasklog_cli.follow import poll_records
 from tasklog_cli.models import FAILURES, Outcome
 from tasklog_cli.query import Moment, Query, build_query
 from tasklog_cli.reports import Bucket
-from tasklog_cli.results import Info, Problem, Record, Run, Runtime, TaskHealth, Timeline
+from tasklog_cli.results import RUN_FIELDS, Info, Problem, Record, Run, Runtime, TaskHealth, Timeline
 from tasklog_cli.runs import Run as PairedRun
 from tasklog_cli.runs import run_selector
-from tasklog_cli.selection import Selection, last_n
+from tasklog_cli.selection import Selection
 from tasklog_cli.sources import OpenOptions, Source, open_source
 from tasklog_cli.sources.base import Notify, Watch
 from tasklog_cli.times import Zone, parse_span, resolve_zone, utc_from_epoch
@@ -117,6 +117,11 @@ class Repo(Closing):
         return self.source.label
 
     @property
+    def run_fields(self) -> tuple[str, ...]:
+        """The fields of this store's runs: `status` only where the store keeps one (fastapi-taskflow)."""
+        return RUN_FIELDS + (("status",) if self.source.run_status else ())
+
+    @property
     def columns(self) -> tuple[str, ...]:
         """Every field a record of this store has: the core four, then the store's own columns."""
         return self.source.record_columns
@@ -189,23 +194,36 @@ class Repo(Closing):
     ) -> list[Run]:
         """Runs by start (`reverse`: newest first): each `run` record paired with its finish (`failed`:
         fail, terminate, crash)."""
+        return list(
+            self.iter_runs(outcome=outcome, running=running, failed=failed, last=last, reverse=reverse,
+                           retry_window=retry_window, **filters)
+        )  # fmt: skip
+
+    def iter_runs(
+        self,
+        *,
+        outcome: Names = (),
+        running: bool = False,
+        failed: bool = False,
+        last: int | None = None,
+        reverse: bool = False,
+        retry_window: Span = "10m",
+        **filters: Unpack[Filters],
+    ) -> Iterator[Run]:
+        """`runs` one at a time: the store is read before the first one comes, and holding every run is
+        left to temporary files, so memory stays small however many there are."""
         query = self.query(filters)
         outcomes = _outcomes(outcome, running=running, failed=failed)
         if last == 0:  # -n 0: nothing, and nothing read
-            return []
+            return iter(())
         window = _span(retry_window)
-        keep = run_selector(query, outcomes)
-        latest = None
         if last is not None and self.index is not None:
             latest = self.index.latest_runs(query, window, outcomes, last)
-        if latest is not None:
-            chosen = [reports.run_result(run) for run in latest]
-        elif (indexed := self._indexed_runs(query, window)) is not None:
-            selected = sorted(filter(keep, indexed), key=reports.by_start)
-            chosen = [reports.run_result(run) for run in last_n(selected, last)]
-        else:
-            chosen = reports.run_report(self.source, query, window, keep, last)
-        return chosen[::-1] if reverse else chosen
+            if latest is not None:
+                return map(reports.run_result, latest[::-1] if reverse else latest)
+        if (indexed := self._indexed_runs(query, window)) is not None:
+            return reports.by_start_order(filter(run_selector(query, outcomes), indexed), last, reverse)
+        return reports.run_report(self.source, query, window, outcomes, last, reverse)
 
     def runtimes(
         self,

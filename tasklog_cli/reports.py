@@ -1,13 +1,13 @@
 """Paired runs and records turned into the API's result values: runs, runtimes, task health, timelines."""
 
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from heapq import nlargest
-from itertools import count
-from operator import attrgetter
+from heapq import merge, nlargest
+from itertools import count, islice
+from operator import attrgetter, itemgetter
 from types import MappingProxyType
 from typing import Any
 
@@ -15,10 +15,11 @@ from tasklog_cli import models, results, runs
 from tasklog_cli.checks import Limits, ProblemTally, find_problems
 from tasklog_cli.models import FAILURES, Outcome
 from tasklog_cli.query import Query, task_matcher
-from tasklog_cli.runs import run_selector
+from tasklog_cli.runs import KeyedRun, run_selector
 from tasklog_cli.runs import selected as selected_runs
 from tasklog_cli.selection import last_n
 from tasklog_cli.sources import Source
+from tasklog_cli.spill import sort_spilling
 from tasklog_cli.statistics import HealthTally, RuntimeTally
 from tasklog_cli.times import Zone, in_zone, utc_from_epoch
 
@@ -47,18 +48,22 @@ def record_result(record: models.Record) -> results.Record:
     )
 
 
+def run_values(run: runs.Run) -> tuple[Any, ...]:
+    """A run's result values with times still in epoch seconds (cheap to hold and to spill)."""
+    return (run.task_name, run.run_id, run.start, run.end, run.duration, run.outcome, run.attempt, run.status)
+
+
+def result_of_values(values: tuple[Any, ...]) -> results.Run:
+    """The API's run from `run_values`."""
+    task_name, run_id, start, end, duration, outcome, attempt, status = values
+    return results.Run(
+        task_name, run_id, _moment(start), _moment(end), seconds(duration), outcome, attempt, status
+    )
+
+
 def run_result(run: runs.Run) -> results.Run:
     """A paired run as the API returns it."""
-    return results.Run(
-        task_name=run.task_name,
-        run_id=run.run_id,
-        start=_moment(run.start),
-        end=_moment(run.end),
-        duration=seconds(run.duration),
-        outcome=run.outcome,
-        attempt=run.attempt,
-        status=run.status,
-    )
+    return result_of_values(run_values(run))
 
 
 def bucket_start(moment: float, bucket: Bucket, zone: Zone) -> datetime:
@@ -208,20 +213,58 @@ def runtime_report(
 
 
 def run_report(
-    source: Source, query: Query, retry_window: timedelta, keep: Callable[[runs.Run], bool], last: int | None
-) -> list[results.Run]:
-    """The selected runs by start (ties by task name), the last `last` of them; with `last`, only that
-    many are held."""
+    source: Source,
+    query: Query,
+    retry_window: timedelta,
+    outcomes: Collection[str],
+    last: int | None,
+    reverse: bool = False,
+) -> Iterator[results.Run]:
+    """The selected runs by start (ties by task name; `reverse`: newest first), the last `last` of them:
+    paired by the store where it can, else here. Only `last` runs are held, and without `last`, holding
+    them all is left to temporary files."""
+    keep = run_selector(query, outcomes)
+    by_record = query.grep is not None or query.where or query.level is not None
+    pushed = None if by_record else source.pushed_runs(query, retry_window, outcomes, last, reverse)
+    if pushed is None:
+        chosen = source.paired(
+            query,
+            retry_window,
+            query.fields(),
+            lambda stream: _keyed(selected_runs(stream, keep), last, reverse),
+        )
+        return _results(chosen)
+    irregular, regular = pushed  # the store paired what it could; the rest is paired here
+    if not irregular:
+        return _results(regular)
+    named = frozenset(irregular)  # a name may also be a glob: only these tasks are taken
+    paired_here = source.paired(
+        replace(query, tasks=tuple(irregular)), retry_window, (),
+        lambda stream: _keyed((run for run in stream if run.task_name in named and keep(run)), last, reverse),
+    )  # fmt: skip
+    merged: Iterator[KeyedRun] = merge(regular, paired_here, key=itemgetter(0, 1), reverse=reverse)
+    if last is not None:
+        merged = iter(list(islice(merged, last)) if reverse else deque(merged, maxlen=last))
+    return _results(merged)
 
-    def pick(stream: Iterable[runs.Run]) -> list[runs.Run]:
-        chosen = selected_runs(stream, keep)
-        if last is None:
-            return sorted(chosen, key=by_start)
-        arrival = count()
-        latest = nlargest(last, ((run.moment, run.task_name, next(arrival), run) for run in chosen))
-        return [item[3] for item in reversed(latest)]
 
-    return [run_result(run) for run in source.paired(query, retry_window, query.fields(), pick)]
+def by_start_order(chosen: Iterable[runs.Run], last: int | None, reverse: bool) -> Iterator[results.Run]:
+    """Runs by start (ties by task name, then as they came), the last `last` of them, newest first with
+    `reverse`. Every one is read now; without `last`, holding them all is left to temporary files."""
+    return _results(_keyed(chosen, last, reverse))
+
+
+def _keyed(chosen: Iterable[runs.Run], last: int | None, reverse: bool) -> Iterator[KeyedRun]:
+    arrival = count()
+    keyed = ((run.moment, run.task_name, next(arrival), run_values(run)) for run in chosen)
+    if last is None:
+        return sort_spilling(keyed, reverse=reverse)
+    latest = nlargest(last, keyed)
+    return iter(latest if reverse else latest[::-1])
+
+
+def _results(keyed: Iterable[KeyedRun]) -> Iterator[results.Run]:
+    return (result_of_values(item[3]) for item in keyed)
 
 
 def by_start(run: runs.Run) -> tuple[float, str]:

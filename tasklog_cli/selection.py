@@ -49,14 +49,23 @@ def first_n(items: Iterable[T], count: int | None) -> Iterator[T]:
 
 def cut(
     rows: Iterable[T], *, head: int | None = None, last: int | None = None, reverse: bool = False
-) -> tuple[Iterable[T], bool]:
-    """The first `head` or the last `last` of rows that may hold one more than that (asked for to tell
-    whether more exist), newest first with `reverse`, and whether there were more. Without a limit the
-    rows stream through (unless reversed)."""
+) -> tuple[Iterable[T], int]:
+    """The first `head` or the last `last` of rows (newest first with `reverse`) and how many rows there
+    were, holding no more than the count. Without a limit the rows stream through (unless reversed) and
+    the number is 0."""
     count = head if head is not None else last
     if count is None:
-        return (reversed(list(rows)) if reverse else rows), False
-    kept = list(rows)
-    more = len(kept) > count
-    kept = list(first_n(kept, count)) if head is not None else last_n(kept, count)
-    return (kept[::-1] if reverse else kept), more
+        return (reversed(list(rows)) if reverse else rows), 0
+    seen = 0
+
+    def counted() -> Iterator[T]:
+        nonlocal seen
+        for row in rows:
+            seen += 1
+            yield row
+
+    stream = counted()
+    kept = list(islice(stream, count)) if head is not None else last_n(stream, count)
+    if head is not None:
+        deque(stream, maxlen=0)  # counted to the end
+    return (kept[::-1] if reverse else kept), seen

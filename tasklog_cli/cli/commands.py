@@ -23,7 +23,7 @@ from tasklog_cli.errors import ExitCode, UsageError
 from tasklog_cli.models import Outcome
 from tasklog_cli.render import HUMAN_FORMATS, render_facts, render_timeline
 from tasklog_cli.reports import Bucket, timeline_rows, worst_first
-from tasklog_cli.results import CHECK_FIELDS, RECORD_FIELDS, RUN_FIELDS, RUNTIME_FIELDS, TASK_FIELDS
+from tasklog_cli.results import CHECK_FIELDS, RECORD_FIELDS, RUNTIME_FIELDS, TASK_FIELDS
 
 app = make_app()
 RUNTIME_TABLE_FIELDS = (
@@ -112,14 +112,16 @@ class RunOptions:
 @command(app, "runs")
 def runs(run: Invocation, filters: RunFilters, options: RunOptions) -> int:
     """List runs: each `run` record paired with its finish, with duration, outcome and attempt."""
-    found = run.repo.runs(
+    counted = run.display.is_terminal and options.last is not None  # a terminal is told how many there were
+    found = run.repo.iter_runs(
         outcome=options.outcome or (), running=options.running, failed=options.failed,
-        last=None if run.display.is_terminal else options.last,  # a terminal is told how many there were
+        last=None if counted else options.last, reverse=options.reverse and not counted,
         retry_window=options.retry_window, **filters.api(),
     )  # fmt: skip
-    available = RUN_FIELDS + (("status",) if any(item.status for item in found) else ())
-    shown = run.limited(found, "runs", last=options.last, total=len(found), reverse=options.reverse)
-    return run.emit(shown, run.columns(available, available), "no matching runs")
+    shown = run.limited(
+        found, "runs", last=options.last, counted=counted, reverse=options.reverse and counted
+    )
+    return run.emit(shown, run.columns(run.repo.run_fields, run.repo.run_fields), "no matching runs")
 
 
 @dataclass(frozen=True)

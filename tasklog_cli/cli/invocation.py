@@ -107,15 +107,15 @@ class Invocation:
         *,
         head: int | None = None,
         last: int | None = None,
-        total: int | None = None,
+        counted: bool = False,
         reverse: bool = False,
     ) -> Iterable[Row]:
-        """The rows `-n`/`--head` keep of those asked for with `ask_for`; on a terminal, a cut is told:
-        `5 of 387 runs` where the total is known, else `20 records; more exist`."""
-        shown, more = cut(rows, head=head, last=last, reverse=reverse)
+        """The rows `-n`/`--head` keep of those asked for with `ask_for` (`counted`: of every match); on
+        a terminal, a cut is told: `5 of 387 runs` when counted, else `20 records; more exist`."""
+        shown, seen = cut(rows, head=head, last=last, reverse=reverse)
         count = head if head is not None else last
-        if count is not None and self.display.is_terminal and (more or (total or 0) > count):
-            self.limit_note = f"{count} of {total} {noun}" if total else f"{count} {noun}; more exist"
+        if count is not None and self.display.is_terminal and seen > count:
+            self.limit_note = f"{count} of {seen} {noun}" if counted else f"{count} {noun}; more exist"
         return shown
 
     def record_columns(self) -> tuple[str, ...]:

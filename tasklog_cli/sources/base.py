@@ -11,7 +11,7 @@ from typing import Any, Protocol, TypeVar
 from tasklog_cli.errors import SourceError
 from tasklog_cli.models import CORE_COLUMNS, REQUIRED_COLUMNS, ColumnKind, Record, detect_model
 from tasklog_cli.query import Query, compile_query
-from tasklog_cli.runs import Run, consume_runs, stream_runs
+from tasklog_cli.runs import KeyedRun, Run, consume_runs, stream_runs
 from tasklog_cli.selection import Selection, first_n, last_n
 from tasklog_cli.times import Zone
 from tasklog_cli.values import convert, to_epoch
@@ -67,6 +67,7 @@ class Source(ABC):
     """A task-log store opened for reading: it lists its columns and yields matching Records."""
 
     kind: str = "store"
+    run_status = False  # whether its runs carry a stored status (fastapi-taskflow)
 
     def __init__(self, label: str, columns: Iterable[str], options: OpenOptions) -> None:
         self.label = label
@@ -181,6 +182,14 @@ class Source(ABC):
             return self.run_stream(query, retry_window, fields, exact)
 
         return consume_runs(attempt, consume)
+
+    def pushed_runs(
+        self, query: Query, window: timedelta, outcomes: Collection[str], last: int | None, reverse: bool
+    ) -> tuple[list[str], Iterator[KeyedRun]] | None:
+        """Runs paired by the store itself and selected by outcome, run id and time (the last `last`,
+        newest first with `reverse`), keyed as `reports` orders them, and the tasks it left for Python to
+        pair; None when the store cannot pair."""
+        return None
 
     def task_statistics(self, query: Query) -> tuple[dict[str, dict[str, Any]], list[str]] | None:
         """Runtime statistics computed by the store itself, per task, and the tasks it left for Python to

@@ -4,7 +4,7 @@ import sqlite3
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
-from itertools import islice
+from itertools import chain, islice
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,7 +13,7 @@ from sqlalchemy.engine import URL, Connection, Engine
 from tasklog_cli.errors import SourceError
 from tasklog_cli.models import CORE_COLUMNS, Record
 from tasklog_cli.query import Query, task_matcher
-from tasklog_cli.runs import Run, stream_runs
+from tasklog_cli.runs import KeyedRun, Run, stream_runs
 from tasklog_cli.selection import Selection
 from tasklog_cli.sources.base import MalformedRowError, Notify, OpenOptions, Source, Summary, Watch
 from tasklog_cli.sources.sql.connect import (
@@ -24,6 +24,7 @@ from tasklog_cli.sources.sql.connect import (
     reflect_table,
     sql_label,
 )
+from tasklog_cli.sources.sql.paired import RunSelect, can_pair, keyed_runs, paired_runs
 from tasklog_cli.sources.sql.rows import EPOCH_RANGE, SqlRowReader, core_record, key_columns
 from tasklog_cli.sources.sql.shape import TableShape, describe_table
 from tasklog_cli.sources.sql.stats import runtime_statistics
@@ -179,6 +180,29 @@ class SqlSource(Source):
                     yield core_record(self.shape, row)
                 except MalformedRowError as exc:
                     self.malformed(str(exc))
+
+    def pushed_runs(
+        self, query: Query, window: timedelta, outcomes: Collection[str], last: int | None, reverse: bool
+    ) -> tuple[list[str], Iterator[KeyedRun]] | None:
+        """Runs paired by window functions; the tasks they cannot pair come first, named."""
+        if not can_pair(self.shape):
+            return None
+        select = RunSelect(query, frozenset(outcomes), last, reverse)
+        statement = paired_runs(self.shape, select, window.total_seconds(), self.options.zone)
+        rows = self._rows(statement)
+        irregular: list[str] = []
+        for row in rows:
+            if not row.bad:
+                return irregular, keyed_runs(chain([row], rows))
+            if not row.task or not isinstance(row.task, str):  # a row Python skips, or reads as text
+                rows.close()  # type: ignore[attr-defined]
+                return None
+            irregular.append(row.task)
+        return irregular, iter(())
+
+    def _rows(self, statement: sa.Select[Any]) -> Iterator[Any]:
+        with self.reading() as connection:
+            yield from connection.execution_options(stream_results=True, yield_per=5000).execute(statement)
 
     def task_statistics(self, query: Query) -> tuple[dict[str, dict[str, Any]], list[str]] | None:
         """On PostgreSQL, pairing and statistics by window functions (numeric `created`, run ids)."""

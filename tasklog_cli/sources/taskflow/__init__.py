@@ -46,6 +46,8 @@ class SnapshotReader(Protocol):
 class TaskflowSource(Source):
     """A fastapi-taskflow store: each task is one run of records (run, its log lines, its finish)."""
 
+    run_status = True
+
     def __init__(self, reader: SnapshotReader, options: OpenOptions) -> None:
         self.reader = reader
         self.kind = reader.kind
