@@ -10,14 +10,34 @@ from tasklog_cli.models import FAILURES, OUTCOMES, Outcome
 from tasklog_cli.runs import RECENT, RUNNING, Run
 
 
-def percentile(ordered: Sequence[float], fraction: float) -> float | None:
-    """Linearly interpolated percentile of sorted values (SQL percentile_cont; 0.5 is the median)."""
-    if not ordered:
+def percentile(ordered: Sequence[float], fraction: float, more: Sequence[float] = ()) -> float | None:
+    """Linearly interpolated percentile of sorted values (SQL percentile_cont; 0.5 is the median), and of
+    `more` sorted values with them, without merging the two."""
+    count = len(ordered) + len(more)
+    if not count:
         return None
-    position = fraction * (len(ordered) - 1)
+    position = fraction * (count - 1)
     low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+    high = min(low + 1, count - 1)
+    low_value, high_value = nth_of_two(ordered, more, low), nth_of_two(ordered, more, high)
+    return low_value + (high_value - low_value) * (position - low)
+
+
+def nth_of_two(first: Sequence[float], second: Sequence[float], index: int) -> float:
+    """The value at `index` (from 0) of two sorted sequences merged, found by bisection."""
+    if not second:
+        return first[index]
+    low, high = max(0, index + 1 - len(second)), min(index + 1, len(first))
+    while low < high:  # the fewest values of `first` among the index + 1 smallest
+        taken = (low + high) // 2
+        if first[taken] < second[index - taken]:
+            low = taken + 1
+        else:
+            high = taken
+    taken = low
+    return max(
+        first[taken - 1] if taken else -math.inf, second[index - taken] if index >= taken else -math.inf
+    )
 
 
 def success_rate(outcomes: Iterable[str]) -> float | None:
@@ -30,12 +50,13 @@ class RuntimeTally:
     """Runtime statistics of a group of runs fed by start: counts, the durations (a compact array, for
     exact percentiles) and the latest run; `recent` keeps the last runs' durations and outcomes."""
 
-    __slots__ = ("counts", "durations", "last", "recent", "runs")
+    __slots__ = ("counts", "durations", "last", "recent", "runs", "total")
 
     def __init__(self, *, recent: bool = False) -> None:
         self.runs = 0
         self.counts: dict[str, int] = {}
         self.durations = array("d")
+        self.total = 0.0  # in start order: the run index sums its settled runs the same way
         self.last: Run | None = None
         self.recent: deque[tuple[float | None, str]] | None = deque(maxlen=RECENT) if recent else None
 
@@ -47,6 +68,7 @@ class RuntimeTally:
         duration = run.duration
         if duration is not None:
             self.durations.append(duration)
+            self.total += duration
         if self.last is None or run.moment > self.last.moment:
             self.last = run
         if self.recent is not None:
@@ -66,7 +88,7 @@ class RuntimeTally:
             p50=percentile(durations, 0.5),
             p95=percentile(durations, 0.95),
             max=durations[-1] if durations else None,
-            mean=sum(durations) / len(durations) if durations else None,
+            mean=self.total / len(durations) if durations else None,
             last_start=None if last is None else last.start,
             last_outcome=None if last is None else last.outcome,
         )

@@ -16,11 +16,13 @@ from typing import Any
 
 import pytest
 from conftest import ROCKETRY, assert_golden, assert_one_error_line, run_cli
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tasklog_cli.models import Record
 from tasklog_cli.query import Query
 from tasklog_cli.runs import Run, pair_runs, pair_task, run_selector
-from tasklog_cli.statistics import percentile, runtime_stats, streak, success_rate
+from tasklog_cli.statistics import nth_of_two, percentile, runtime_stats, streak, success_rate
 
 RUN_FIELDS = ["task_name", "run_id", "start", "end", "duration", "outcome", "attempt"]
 RUNTIME_FIELDS = [
@@ -304,6 +306,22 @@ def test_a_custom_retry_window() -> None:
 )
 def test_percentile_p50_is_statistics_median(values: list[float]) -> None:
     assert percentile(sorted(values), 0.5) == pytest.approx(statistics.median(values))
+
+
+@given(
+    st.lists(st.floats(0, 100, allow_nan=False), max_size=40),
+    st.lists(st.floats(0, 100, allow_nan=False), max_size=40),
+    st.floats(0, 1),
+)
+def test_a_percentile_of_two_sorted_lists_is_that_of_their_merge(
+    first: list[float], second: list[float], fraction: float
+) -> None:
+    """The run index keeps a task's durations in a large sorted array and a few more: the same exact
+    percentile as one sorted list, value for value."""
+    merged = sorted(first + second)
+    assert percentile(sorted(first), fraction, sorted(second)) == percentile(merged, fraction)
+    for index in range(len(merged)):
+        assert nth_of_two(sorted(first), sorted(second), index) == merged[index]
 
 
 def test_percentile_p95_interpolates_linearly() -> None:

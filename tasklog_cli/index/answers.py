@@ -1,7 +1,6 @@
 """Results from a task's settled facts and its runs after the cut, the same as pairing the whole history
 gives: task health, runtime statistics, and the runs that health checks look at."""
 
-from bisect import insort
 from collections.abc import Sequence
 from typing import Any
 
@@ -65,12 +64,14 @@ def runtime_stats(settled: Settled, tail: Sequence[Run]) -> dict[str, Any] | Non
     """`statistics.runtime_stats` of the settled runs followed by the runs after the cut (None: no runs)."""
     if not settled.runs and not tail:
         return None
-    durations = settled.sorted_durations()
+    assert settled.durations is not None, "loaded with its durations"
     added = [duration for run in tail if (duration := run.duration) is not None]
-    if added:
-        durations = durations[:]
-        for duration in added:
-            insort(durations, duration)
+    durations, more = settled.durations, sorted([*settled.pending, *added])
+    total = settled.total
+    for duration in added:  # in start order, as a full read sums
+        total += duration
+    count = len(durations) + len(more)
+    ends = [values[index] for values in (durations, more) for index in (0, -1) if values]
     counts = _counts(settled, tail)
     peak = settled.peak_run
     for run in tail:
@@ -81,11 +82,11 @@ def runtime_stats(settled: Settled, tail: Sequence[Run]) -> dict[str, Any] | Non
     stats.update({outcome: counts[outcome] for outcome in OUTCOMES})
     stats.update(
         success_rate=_success_rate(counts),
-        min=durations[0] if durations else None,
-        p50=percentile(durations, 0.5),
-        p95=percentile(durations, 0.95),
-        max=durations[-1] if durations else None,
-        mean=sum(durations) / len(durations) if durations else None,
+        min=min(ends, default=None),
+        p50=percentile(durations, 0.5, more),
+        p95=percentile(durations, 0.95, more),
+        max=max(ends, default=None),
+        mean=total / count if count else None,
         last_start=peak.start,
         last_outcome=peak.outcome,
     )

@@ -2,6 +2,7 @@
 
 import json
 import sqlite3
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -18,8 +19,9 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tasks (
     name TEXT PRIMARY KEY, cut REAL NOT NULL, records INTEGER NOT NULL, settled TEXT NOT NULL,
-    durations BLOB NOT NULL
+    pending BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS durations (task TEXT PRIMARY KEY, sorted BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
     task TEXT NOT NULL, seq INTEGER NOT NULL, run_id TEXT, start REAL, end REAL, outcome TEXT NOT NULL,
     attempt INTEGER NOT NULL, moment REAL NOT NULL, PRIMARY KEY (task, seq)
@@ -97,7 +99,7 @@ class Cache:
 
     def clear(self) -> None:
         """Forget everything (the store was rewritten)."""
-        for table in ("meta", "tasks", "runs", "tail", "samples"):
+        for table in ("meta", "tasks", "durations", "runs", "tail", "samples"):
             self.connection.execute(f"DELETE FROM {table}")
 
     def add_samples(self, samples: Iterable[tuple[int, float]]) -> None:
@@ -122,16 +124,19 @@ class Cache:
     def load(self, name: str, *, durations: bool = True) -> TaskState:
         """A task's state (a new one when the index does not know it)."""
         row = self.connection.execute(
-            f"SELECT cut, records, settled{', durations' if durations else ''} FROM tasks WHERE name = ?",
-            (name,),
+            "SELECT cut, records, settled, pending FROM tasks WHERE name = ?", (name,)
         ).fetchone()
         if row is None:
             return TaskState(name)
-        cut, records, encoded = row[:3]
+        cut, records, encoded, pending = row
         facts = json.loads(encoded)
         settled = Settled(
             runs=facts["runs"],
             outcomes=Counter({outcome: facts["outcomes"].get(outcome, 0) for outcome in OUTCOMES}),
+            durations=self._durations(name) if durations else None,
+            sorted_count=facts["sorted_count"],
+            pending=array("d", pending),
+            total=facts["total"],
             streak_outcome=facts["streak"][0],
             streak_count=facts["streak"][1],
             failures=facts["failures"],
@@ -141,8 +146,6 @@ class Cache:
             last_timed=_decode_run(name, facts["last_timed"]),
             last_timed_index=facts["last_timed_index"],
         )
-        if durations:
-            settled.durations.frombytes(row[3])
         tail = [
             Record(created, name, action, run_id)
             for created, action, run_id in self.connection.execute(
@@ -150,6 +153,11 @@ class Cache:
             )
         ]
         return TaskState(name, cut=cut, records=records, settled=settled, tail=tail)
+
+    def _durations(self, name: str) -> array:  # type: ignore[type-arg]
+        """A task's sorted durations as last folded."""
+        row = self.connection.execute("SELECT sorted FROM durations WHERE task = ?", (name,)).fetchone()
+        return array("d", b"" if row is None else row[0])
 
     def flush_runs(self, state: TaskState) -> None:
         """Store the runs settled since the state was loaded (or last flushed)."""
@@ -164,8 +172,15 @@ class Cache:
         """Store a task's state: its settled facts and runs, its cut and the records from the cut on."""
         self.flush_runs(state)
         settled = state.settled
+        if settled.fold_due:
+            stored = settled.durations if settled.durations is not None else self._durations(state.name)
+            self.connection.execute(
+                "INSERT OR REPLACE INTO durations VALUES (?, ?)", (state.name, settled.fold(stored).tobytes())
+            )
         facts = {
             "runs": settled.runs,
+            "sorted_count": settled.sorted_count,
+            "total": settled.total,
             "outcomes": {outcome: count for outcome, count in settled.outcomes.items() if count},
             "streak": [settled.streak_outcome, settled.streak_count],
             "failures": settled.failures,
@@ -177,7 +192,7 @@ class Cache:
         }
         self.connection.execute(
             "INSERT OR REPLACE INTO tasks VALUES (?, ?, ?, ?, ?)",
-            (state.name, state.cut, state.records, json.dumps(facts), settled.sorted_durations().tobytes()),
+            (state.name, state.cut, state.records, json.dumps(facts), settled.pending.tobytes()),
         )
         self.connection.execute("DELETE FROM tail WHERE task = ?", (state.name,))
         self.connection.executemany(
@@ -190,7 +205,7 @@ class Cache:
 
     def forget(self, name: str) -> None:
         """Drop a task's state and runs (to rebuild it)."""
-        for table, column in (("tasks", "name"), ("runs", "task"), ("tail", "task")):
+        for table, column in (("tasks", "name"), ("durations", "task"), ("runs", "task"), ("tail", "task")):
             self.connection.execute(f"DELETE FROM {table} WHERE {column} = ?", (name,))
 
     def runs(

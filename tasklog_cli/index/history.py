@@ -3,7 +3,6 @@ durations, and the records from the cut on, paired again when records are append
 
 import math
 from array import array
-from bisect import insort
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,12 +17,18 @@ HORIZON_SECONDS = 3600.0  # records may arrive this late (by `created`) without 
 @dataclass
 class Settled:
     """What commands need of a task's runs before its cut (none of them running): counts by outcome,
-    sorted durations, the streaks at their end, the latest success and the runs that are looked at."""
+    durations, the streaks at their end, the latest success and the runs that are looked at.
+
+    Durations are a large sorted array, stored apart and rewritten only when the durations settled since
+    (`pending`, unsorted, stored with the facts) reach an eighth of it, so an append costs what it adds;
+    `total` sums every duration in start order, as a full read does for the mean."""
 
     runs: int = 0
     outcomes: Counter[str] = field(default_factory=Counter)
-    durations: array = field(default_factory=lambda: array("d"))  # type: ignore[type-arg]
+    durations: array | None = field(default_factory=lambda: array("d"))  # type: ignore[type-arg]
+    sorted_count: int = 0  # how many durations the sorted array holds (loaded or not)
     pending: array = field(default_factory=lambda: array("d"))  # type: ignore[type-arg]
+    total: float = 0.0
     streak_outcome: str = ""
     streak_count: int = 0
     failures: int = 0  # how many runs at the end failed (fail, terminate, crash) in a row
@@ -40,6 +45,7 @@ class Settled:
         duration = run.duration
         if duration is not None:
             self.pending.append(duration)
+            self.total += duration
             self.last_timed, self.last_timed_index = run, self.runs - 1
         if run.outcome == self.streak_outcome:
             self.streak_count += 1
@@ -53,15 +59,15 @@ class Settled:
         if self.peak_run is None or run.moment > self.peak_run.moment:
             self.peak_run = run
 
-    def sorted_durations(self) -> array:  # type: ignore[type-arg]
-        """Every duration, sorted (appended ones merged in)."""
-        if self.pending:
-            if len(self.pending) * 64 < len(self.durations):
-                for duration in self.pending:
-                    insort(self.durations, duration)
-            else:
-                self.durations = array("d", sorted(self.durations + self.pending))
-            self.pending = array("d")
+    @property
+    def fold_due(self) -> bool:
+        """Whether the pending durations are many enough to be merged into the sorted array."""
+        return len(self.pending) * 8 >= max(self.sorted_count, 1)
+
+    def fold(self, durations: array) -> array:  # type: ignore[type-arg]
+        """The sorted array (as loaded) with the pending durations merged in; nothing is left pending."""
+        self.durations = array("d", sorted(durations + self.pending))
+        self.sorted_count, self.pending = len(self.durations), array("d")
         return self.durations
 
 

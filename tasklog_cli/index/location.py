@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: sorted durations apart from the task's facts
 
 
 def cache_folder(variables: Mapping[str, str]) -> Path:

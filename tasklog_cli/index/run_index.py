@@ -144,7 +144,7 @@ class RunIndex:
                     last = created if last is None or created > last else last
                     state = states.get(name)
                     if state is None:
-                        state = states[name] = cache.load(name)
+                        state = states[name] = cache.load(name, durations=False)
                     if created < state.cut:
                         late.add(name)
                     state.tail.append(record)
