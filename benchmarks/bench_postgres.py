@@ -1,12 +1,21 @@
-"""Issue #6 figures in one run, on 1,000,000 rows in PostgreSQL (127.0.0.1, database `test`): `tasklog
-runtimes` against the same per-task figures by hand-written SQL through psql, and `ls --task X --since`
-with the suggested index (the benchmark creates it; tasklog never does)."""
+"""Issue #6 and #14 figures in one run, on 1,000,000 rows in PostgreSQL (127.0.0.1, database `test`):
+`tasklog runtimes` against the same per-task figures by hand-written SQL through psql, `runs -n 50` against
+psql running the pairing query tasklog sends, a full `runs -o jsonl` in runs per second, and
+`ls --task X --since` with the suggested index (the benchmark creates it; tasklog never does)."""
 
 import argparse
+import os
 import subprocess
 import sys
+import time
+from datetime import timedelta
 
+from sqlalchemy.dialects import postgresql
 from timing import best_time, data_file
+
+from tasklog_cli.api import open_repo
+from tasklog_cli.query import Query
+from tasklog_cli.sources.sql.paired import RunSelect, paired_runs
 
 DATABASE = ["-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-v", "ON_ERROR_STOP=1", "-q"]
 URL = "postgresql://postgres@127.0.0.1/test"
@@ -53,6 +62,38 @@ def load(table: str, records: int) -> None:
     psql("-c", f"\\copy {table} (task_name, action, created, run_id) FROM '{csv_path}' CSV HEADER")
 
 
+def pairing_query(table: str, last: int | None) -> str:
+    """The statement tasklog sends for `runs` (`-n last`), as psql would run it."""
+    with open_repo(f"{URL}#{table}", index=False) as repo:
+        shape = repo.source.shape  # type: ignore[attr-defined]
+        statement = paired_runs(
+            shape, RunSelect(Query(), (), last, False), timedelta(minutes=10).total_seconds(), None
+        )
+    compiled = statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
+    return f"{compiled};"
+
+
+def runs(table: str, repeat: int) -> None:
+    tasklog = [sys.executable, "-m", "tasklog_cli", "runs", "-r", f"{URL}#{table}"]
+    ours, out = best_time([*tasklog, "-n", "50", "-o", "tsv"], repeat)
+    theirs, their_out = best_time(["psql", *DATABASE, "-At"], repeat, pairing_query(table, 50))
+    assert len(out.splitlines()) - 1 == len(their_out.splitlines()) == 50
+    print(f"runs -n 50: tasklog {ours:.2f} s | its pairing query through psql {theirs:.2f} s | "
+          f"ratio {ours / theirs:.2f}x (goal <= 2x)")  # fmt: skip
+    best, count, peak = float("inf"), 0, 0.0
+    for _ in range(repeat):
+        started = time.perf_counter()
+        process = subprocess.Popen([*tasklog, "-o", "jsonl"], stdout=subprocess.PIPE)
+        assert process.stdout is not None
+        count = sum(1 for _ in process.stdout)
+        _, status, usage = os.wait4(process.pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        best, peak = min(best, time.perf_counter() - started), max(peak, usage.ru_maxrss / 1024)
+    whole, _ = best_time(["psql", *DATABASE, "-At", "-o", "/dev/null"], repeat, pairing_query(table, None))
+    print(f"runs -o jsonl: {count:,} runs in {best:.2f} s = {count / best:,.0f} runs/s (goal >= 200,000), "
+          f"peak {peak:.0f} MB | the pairing query through psql {whole:.2f} s")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=1_000_000)
@@ -67,6 +108,8 @@ def main() -> None:
     print(f"records: {args.records:,} in PostgreSQL table {table}")
     print(f"runtimes: tasklog {ours:.2f} s | hand-written SQL through psql {theirs:.2f} s | "
           f"ratio {ours / theirs:.2f}x (goal <= 1.5x)")  # fmt: skip
+
+    runs(table, args.repeat)
 
     last = float(psql("-tAc", f"SELECT max(created) FROM {table}"))
     ls = [*tasklog, "ls", "-r", f"{URL}#{table}", "--task", "task_07", "--since", f"@{last - 3600}"]

@@ -69,7 +69,9 @@ def iso_utc(moment: float | datetime) -> str:
     """ISO-8601 in UTC with offset and microseconds: the one machine time format."""
     if not isinstance(moment, datetime):
         moment = utc_from_epoch(moment)
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+    elif moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(timespec="microseconds")
 
 
 class _SpanError(ValueError):

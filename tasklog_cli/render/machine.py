@@ -79,7 +79,8 @@ class JsonLines(MachineFormat):
     every_column = True
 
     def write(self, row: Row) -> None:
-        self.out.write(json_text({name: row.get(name) for name in self.columns}) + "\n")
+        get = row.get
+        self.out.write(json_safe(_encode({name: machine_value(get(name)) for name in self.columns})) + "\n")
         self.count += 1
 
     @classmethod
@@ -111,13 +112,12 @@ class Json(MachineFormat):
         out.write(json_safe(json.dumps(facts, ensure_ascii=False, default=machine_value, indent=2)) + "\n")
 
 
+_encode = json.JSONEncoder(ensure_ascii=False, default=str).encode  # built once: dumps() builds one a call
+
+
 def json_text(row: Mapping[str, Any]) -> str:
     """A row as one JSON object (on one line: U+2028/9 and the controls JSON leaves raw are escaped)."""
-    return json_safe(
-        json.dumps(
-            {name: machine_value(value) for name, value in row.items()}, ensure_ascii=False, default=str
-        )
-    )
+    return json_safe(_encode({name: machine_value(value) for name, value in row.items()}))
 
 
 def flat_text(value: Any) -> str:

@@ -103,7 +103,7 @@ def paired_runs(shape: TableShape, select: RunSelect, retry_window: float, zone:
     overlaps = sa.and_(c.number > 1, sa.or_(c.previous_end.is_(None), c.previous_end >= c.moment))
     retry = sa.and_(
         sa.literal(retry_window > 0), c.start.is_not(None),
-        exact(c.previous_outcome).in_(sorted(FAILURES)), c.start - c.previous_end <= retry_window,
+        exact(c.previous_outcome).in_(sorted(map(str, FAILURES))), c.start - c.previous_end <= retry_window,
     )  # fmt: skip
     flagged = sa.select(
         *(c[name] for name in (*run_names, "number")),
