@@ -17,6 +17,7 @@ from test_services import SERVERS, reachable
 from tasklog_cli.api import open_repo
 from tasklog_cli.query import Query
 from tasklog_cli.results import Run
+from tasklog_cli.sources.sql import paired
 from tasklog_cli.sources.sql.table import SqlSource
 
 START = 1_790_000_000.0
@@ -54,7 +55,11 @@ def fill(engine: sa.Engine, name: str, items: list[Item]) -> sa.Table:
 
 
 @pytest.fixture(params=["sqlite", "postgresql", "mysql"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[sa.Engine, str]]:
+def database(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[sa.Engine, str]]:
+    """A database that pairs in SQL (only PostgreSQL does by default: the SQL is proven on all three)."""
+    monkeypatch.setattr(paired, "PAIRED_IN", frozenset({request.param}))
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'runs.db'}"
         engine = sa.create_engine(url)
