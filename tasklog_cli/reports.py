@@ -267,11 +267,6 @@ def _results(keyed: Iterable[KeyedRun]) -> Iterator[results.Run]:
     return (result_of_values(item[3]) for item in keyed)
 
 
-def by_start(run: runs.Run) -> tuple[float, str]:
-    """Runs ordered by start, ties by task name."""
-    return run.moment, run.task_name
-
-
 def task_report(source: Source, query: Query, retry_window: timedelta) -> list[results.TaskHealth]:
     """One health row per task of the query's selected runs."""
     keep = run_selector(query)
