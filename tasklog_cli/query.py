@@ -67,6 +67,12 @@ class Query:
             used.update(("levelname", "levelno"))
         return used
 
+    @property
+    def by_record(self) -> bool:
+        """Whether it selects by what records say (`--grep`, `--where`, `--level`): only reading the
+        records answers it."""
+        return self.grep is not None or bool(self.where) or self.level is not None
+
     def task_globs(self) -> tuple[str, ...]:
         """The `--task` values that are glob patterns."""
         return tuple(task for task in self.tasks if GLOB_CHARS & set(task))

@@ -224,8 +224,7 @@ def run_report(
     paired by the store where it can, else here. Only `last` runs are held, and without `last`, holding
     them all is left to temporary files."""
     keep = run_selector(query, outcomes)
-    by_record = query.grep is not None or query.where or query.level is not None
-    pushed = None if by_record else source.pushed_runs(query, retry_window, outcomes, last, reverse)
+    pushed = None if query.by_record else source.pushed_runs(query, retry_window, outcomes, last, reverse)
     if pushed is None:
         chosen = source.paired(
             query,

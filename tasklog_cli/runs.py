@@ -319,7 +319,7 @@ def run_selector(query: Query, outcomes: Collection[str] = ()) -> Callable[[Run]
     wanted_outcomes = frozenset(outcomes)
     since = float("-inf") if query.since is None else query.since
     until = float("inf") if query.until is None else query.until
-    by_record = query.grep is not None or query.where or query.level is not None
+    by_record = query.by_record
     record_matches = compile_query(
         Query(grep=query.grep, ignore_case=query.ignore_case, where=query.where, level=query.level)
     )

@@ -207,7 +207,7 @@ class RunIndex:
     def _usable(self, query: Query, retry_window: timedelta) -> tuple[Cache, dict[str, Any]] | None:
         """The index, when it can answer the query: by task, run id and time only (with malformed rows
         in the store, by time only: which of them a task filter meets depends on their text)."""
-        if query.grep is not None or query.where or query.level is not None:
+        if query.by_record:
             return None
         ready = self._ready(retry_window)
         if ready is None or (ready[1]["skipped"] and query.tasks):
