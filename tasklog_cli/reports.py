@@ -15,13 +15,15 @@ from tasklog_cli import models, results, runs
 from tasklog_cli.checks import Limits, ProblemTally, find_problems
 from tasklog_cli.models import FAILURES, Outcome
 from tasklog_cli.query import Query, task_matcher
-from tasklog_cli.runs import KeyedRun, run_selector
+from tasklog_cli.runs import run_selector
 from tasklog_cli.runs import selected as selected_runs
 from tasklog_cli.selection import last_n
 from tasklog_cli.sources import Source
 from tasklog_cli.spill import sort_spilling
 from tasklog_cli.statistics import HealthTally, RuntimeTally
 from tasklog_cli.times import Zone, in_zone, utc_from_epoch
+
+KeyedRun = tuple[float, str, int, tuple[Any, ...]]  # (moment, task name, arrival, `run_values`)
 
 
 class Bucket(StrEnum):
@@ -234,14 +236,15 @@ def run_report(
         )
         return _results(chosen)
     irregular, regular = pushed  # the store paired what it could; the rest is paired here
+    in_store = ((run.moment, run.task_name, 0, run_values(run)) for run in regular)
     if not irregular:
-        return _results(regular)
+        return _results(in_store)
     named = frozenset(irregular)  # a name may also be a glob: only these tasks are taken
     paired_here = source.paired(
         replace(query, tasks=tuple(irregular)), retry_window, (),
         lambda stream: _keyed((run for run in stream if run.task_name in named and keep(run)), last, reverse),
     )  # fmt: skip
-    merged: Iterator[KeyedRun] = merge(regular, paired_here, key=itemgetter(0, 1), reverse=reverse)
+    merged: Iterator[KeyedRun] = merge(in_store, paired_here, key=itemgetter(0, 1), reverse=reverse)
     if last is not None:
         merged = iter(list(islice(merged, last)) if reverse else deque(merged, maxlen=last))
     return _results(merged)

@@ -15,7 +15,6 @@ RUNNING = Outcome.RUNNING
 DEFAULT_RETRY_WINDOW = timedelta(minutes=10)
 T = TypeVar("T")
 RECENT = 20  # runs a terminal table of runtimes draws
-KeyedRun = tuple[float, str, int, tuple[Any, ...]]  # (moment, task name, arrival, `reports.run_values`)
 
 
 class Run(NamedTuple):

@@ -99,7 +99,7 @@ def test_paired_in_the_database_as_in_python(
             pushed = repo.source.pushed_runs(Query(), timedelta(minutes=10), (), None, False)
             assert pushed is not None
             irregular, regular = pushed
-            paired_there = {values[0] for *_, values in regular}
+            paired_there = {run.task_name for run in regular}
         assert {"chained", "twin", "steady"} <= paired_there and {"no_id", "crashy"} <= set(irregular)
         for options in SELECTIONS:
             with open_repo(spec, index=False) as repo:

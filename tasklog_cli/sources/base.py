@@ -11,7 +11,7 @@ from typing import Any, Protocol, TypeVar
 from tasklog_cli.errors import SourceError
 from tasklog_cli.models import CORE_COLUMNS, REQUIRED_COLUMNS, ColumnKind, Record, detect_model
 from tasklog_cli.query import Query, compile_query
-from tasklog_cli.runs import KeyedRun, Run, consume_runs, stream_runs
+from tasklog_cli.runs import Run, consume_runs, stream_runs
 from tasklog_cli.selection import Selection, first_n, last_n
 from tasklog_cli.times import Zone
 from tasklog_cli.values import convert, to_epoch
@@ -185,10 +185,10 @@ class Source(ABC):
 
     def pushed_runs(
         self, query: Query, window: timedelta, outcomes: Collection[str], last: int | None, reverse: bool
-    ) -> tuple[list[str], Iterator[KeyedRun]] | None:
-        """Runs paired by the store itself and selected by outcome, run id and time (the last `last`,
-        newest first with `reverse`), keyed as `reports` orders them, and the tasks it left for Python to
-        pair; None when the store cannot pair."""
+    ) -> tuple[list[str], Iterator[Run]] | None:
+        """Runs paired by the store itself and selected by outcome, run id and time, by start (ties by
+        task name; the last `last`, newest first with `reverse`), and the tasks it left for Python to pair;
+        None when the store cannot pair."""
         return None
 
     def task_statistics(self, query: Query) -> tuple[dict[str, dict[str, Any]], list[str]] | None:

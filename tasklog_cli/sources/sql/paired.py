@@ -4,7 +4,7 @@ A task whose history the functions cannot pair as Python does (DESIGN §4: a rec
 crash row, a run followed by another run of its id, runs that overlap, a value Python would skip) is named
 instead, for Python to pair."""
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from tasklog_cli.models import FAILURES
 from tasklog_cli.query import Query
-from tasklog_cli.runs import KeyedRun
+from tasklog_cli.runs import Run
 from tasklog_cli.sources.sql.rows import EPOCH_RANGE
 from tasklog_cli.sources.sql.shape import TableShape
 from tasklog_cli.sources.sql.stats import ALL_ACTIONS, FINISH_ACTIONS
@@ -165,11 +165,10 @@ def _selected(shape: TableShape, columns: Any, select: RunSelect) -> list[sa.Col
     return conditions
 
 
-def keyed_runs(rows: Iterator[Any]) -> Iterator[KeyedRun]:
-    """Each paired row keyed as `reports` orders runs (times as floats, the duration as Python computes
-    it)."""
-    for task, rid, stored_start, stored_end, outcome, attempt, moment, _ in rows:
-        start = None if stored_start is None else float(stored_start)
-        end = None if stored_end is None else float(stored_end)
-        duration = None if start is None or end is None else end - start
-        yield float(moment), task, 0, (task, rid, start, end, duration, outcome, int(attempt), None)
+def run_of_row(row: Any) -> Run:
+    """A paired row as the run Python's pairing gives (times as floats)."""
+    task, rid, start, end, outcome, attempt = row[:6]
+    return Run(
+        task, rid, None if start is None else float(start), None if end is None else float(end), outcome,
+        int(attempt),
+    )  # fmt: skip

@@ -13,7 +13,7 @@ from sqlalchemy.engine import URL, Connection, Engine
 from tasklog_cli.errors import SourceError
 from tasklog_cli.models import CORE_COLUMNS, Record
 from tasklog_cli.query import Query, task_matcher
-from tasklog_cli.runs import KeyedRun, Run, stream_runs
+from tasklog_cli.runs import Run, stream_runs
 from tasklog_cli.selection import Selection
 from tasklog_cli.sources.base import MalformedRowError, Notify, OpenOptions, Source, Summary, Watch
 from tasklog_cli.sources.sql.connect import (
@@ -24,7 +24,7 @@ from tasklog_cli.sources.sql.connect import (
     reflect_table,
     sql_label,
 )
-from tasklog_cli.sources.sql.paired import RunSelect, can_pair, keyed_runs, paired_runs
+from tasklog_cli.sources.sql.paired import RunSelect, can_pair, paired_runs, run_of_row
 from tasklog_cli.sources.sql.rows import EPOCH_RANGE, SqlRowReader, core_record, key_columns
 from tasklog_cli.sources.sql.shape import TableShape, describe_table
 from tasklog_cli.sources.sql.stats import runtime_statistics
@@ -183,7 +183,7 @@ class SqlSource(Source):
 
     def pushed_runs(
         self, query: Query, window: timedelta, outcomes: Collection[str], last: int | None, reverse: bool
-    ) -> tuple[list[str], Iterator[KeyedRun]] | None:
+    ) -> tuple[list[str], Iterator[Run]] | None:
         """Runs paired by window functions; the tasks they cannot pair come first, named."""
         if not can_pair(self.shape):
             return None
@@ -193,7 +193,7 @@ class SqlSource(Source):
         irregular: list[str] = []
         for row in rows:
             if not row.bad:
-                return irregular, keyed_runs(chain([row], rows))
+                return irregular, map(run_of_row, chain([row], rows))
             if not row.task or not isinstance(row.task, str):  # a row Python skips, or reads as text
                 rows.close()  # type: ignore[attr-defined]
                 return None
