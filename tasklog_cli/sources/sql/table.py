@@ -126,10 +126,8 @@ class SqlSource(Source):
         self, statement: sa.Select[Any], query: Query, wanted: set[str] | None, limit: int | None
     ) -> Iterator[Record]:
         reader = SqlRowReader(self.shape, self.options.zone, wanted)
-        with self.reading() as connection:
-            result = connection.execution_options(stream_results=True, yield_per=1000).execute(statement)
-            records = self.matching(result, lambda row: reader(dict(row._mapping)), query)
-            yield from records if limit is None else islice(records, limit)
+        records = self.matching(self._rows(statement, 1000), lambda row: reader(dict(row._mapping)), query)
+        yield from records if limit is None else islice(records, limit)
 
     def history(self, query: Query, fields: Collection[str] | None = None) -> Iterator[Record]:
         tasks_only = Query(tasks=query.tasks)
@@ -161,25 +159,23 @@ class SqlSource(Source):
         """Records of the four core columns straight from the rows: pairing's hot path on a large table
         (rows of the expected types are built inline, the others checked one by one)."""
         first, last = EPOCH_RANGE
-        with self.reading() as connection:
-            result = connection.execution_options(stream_results=True, yield_per=5000).execute(statement)
-            for row in result:
-                created, task_name, action, run_id = row[:4]
-                if (
-                    type(created) is float
-                    and first <= created <= last
-                    and type(task_name) is str
-                    and type(action) is str
-                    and task_name
-                    and action
-                    and (run_id is None or type(run_id) is str)
-                ):
-                    yield Record(created, task_name, action, run_id or None)
-                    continue
-                try:
-                    yield core_record(self.shape, row)
-                except MalformedRowError as exc:
-                    self.malformed(str(exc))
+        for row in self._rows(statement):
+            created, task_name, action, run_id = row[:4]
+            if (
+                type(created) is float
+                and first <= created <= last
+                and type(task_name) is str
+                and type(action) is str
+                and task_name
+                and action
+                and (run_id is None or type(run_id) is str)
+            ):
+                yield Record(created, task_name, action, run_id or None)
+                continue
+            try:
+                yield core_record(self.shape, row)
+            except MalformedRowError as exc:
+                self.malformed(str(exc))
 
     def pushed_runs(
         self, query: Query, window: timedelta, outcomes: Collection[str], last: int | None, reverse: bool
@@ -200,9 +196,10 @@ class SqlSource(Source):
             irregular.append(row.task)
         return irregular, iter(())
 
-    def _rows(self, statement: sa.Select[Any]) -> Iterator[Any]:
+    def _rows(self, statement: sa.Select[Any], batch: int = 5000) -> Iterator[Any]:
+        """The rows a statement returns, streamed from the database `batch` at a time."""
         with self.reading() as connection:
-            yield from connection.execution_options(stream_results=True, yield_per=5000).execute(statement)
+            yield from connection.execution_options(stream_results=True, yield_per=batch).execute(statement)
 
     def task_statistics(self, query: Query) -> tuple[dict[str, dict[str, Any]], list[str]] | None:
         """On PostgreSQL, pairing and statistics by window functions (numeric `created`, run ids)."""
