@@ -26,7 +26,6 @@ from tasklog_cli.models import FAILURES, Outcome
 from tasklog_cli.query import Moment, Query, build_query
 from tasklog_cli.reports import Bucket
 from tasklog_cli.results import RUN_FIELDS, Info, Problem, Record, Run, Runtime, TaskHealth, Timeline
-from tasklog_cli.runs import Run as PairedRun
 from tasklog_cli.runs import run_selector
 from tasklog_cli.selection import Selection
 from tasklog_cli.sources import OpenOptions, Source, open_source
@@ -177,10 +176,6 @@ class Repo(Closing):
         found = self.source.select(self.query(filters, action), selection, fields=fields)
         return map(reports.record_result, found)
 
-    def _indexed_runs(self, query: Query, window: timedelta) -> Iterator[PairedRun] | None:
-        """Every run of the query's tasks from the index, when it can answer (else None)."""
-        return None if self.index is None else self.index.runs(query, window)
-
     def runs(
         self,
         *,
@@ -221,7 +216,7 @@ class Repo(Closing):
             latest = self.index.latest_runs(query, window, outcomes, last)
             if latest is not None:
                 return map(reports.run_result, latest[::-1] if reverse else latest)
-        if (indexed := self._indexed_runs(query, window)) is not None:
+        if self.index is not None and (indexed := self.index.runs(query, window)) is not None:
             return reports.by_start_order(filter(run_selector(query, outcomes), indexed), last, reverse)
         return reports.run_report(self.source, query, window, outcomes, last, reverse)
 

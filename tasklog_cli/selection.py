@@ -65,7 +65,7 @@ def cut(
             yield row
 
     stream = counted()
-    kept = list(islice(stream, count)) if head is not None else last_n(stream, count)
+    kept = list(first_n(stream, count)) if head is not None else last_n(stream, count)
     if head is not None:
         deque(stream, maxlen=0)  # counted to the end
     return (kept[::-1] if reverse else kept), seen
