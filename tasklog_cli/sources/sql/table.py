@@ -132,7 +132,7 @@ class SqlSource(Source):
     def history(self, query: Query, fields: Collection[str] | None = None) -> Iterator[Record]:
         tasks_only = Query(tasks=query.tasks)
         clauses, exact = self.where_clauses(tasks_only)
-        wanted = set(fields or ()) & set(self.columns)
+        wanted = set(self.columns) if fields is None else set(fields) & set(self.columns)
         order = [self.table.c.task_name, self.shape.created, *self.shape.store_order]
         if wanted or not exact or self.shape.created_is_time:
             names = [name for name in self.columns if name in wanted or name in CORE_COLUMNS]
