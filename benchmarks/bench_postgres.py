@@ -67,7 +67,7 @@ def pairing_query(table: str, last: int | None) -> str:
     with open_repo(f"{URL}#{table}", index=False) as repo:
         shape = repo.source.shape  # type: ignore[attr-defined]
         statement = paired_runs(
-            shape, RunSelect(Query(), (), last, False), timedelta(minutes=10).total_seconds(), None
+            shape, RunSelect(Query(), (), (), last, False), timedelta(minutes=10).total_seconds()
         )
     compiled = statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
     return f"{compiled};"

@@ -4,7 +4,7 @@ A task whose history the functions cannot pair as Python does (DESIGN §4: a rec
 crash row, a run followed by another run of its id, runs that overlap, a value Python would skip) is named
 instead, for Python to pair."""
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,8 +16,6 @@ from tasklog_cli.runs import Run
 from tasklog_cli.sources.sql.rows import EPOCH_RANGE
 from tasklog_cli.sources.sql.shape import TableShape
 from tasklog_cli.sources.sql.stats import ALL_ACTIONS, FINISH_ACTIONS
-from tasklog_cli.sources.sql.where import where_clauses
-from tasklog_cli.times import Zone
 
 RUN_COLUMNS = ("task", "rid", "start", "end", "outcome", "attempt")
 # Where pairing in the database beats streaming the history to Python (1M records, 2026-12-01): PostgreSQL
@@ -41,22 +39,22 @@ def can_pair(shape: TableShape) -> bool:
 
 @dataclass(frozen=True)
 class RunSelect:
-    """Which of the paired runs to return: by outcome, run id and moment, the last `last`, newest first
-    with `reverse`."""
+    """Which of the paired runs to return: of the tasks the conditions select (exactly), by outcome, run id
+    and moment, the last `last`, newest first with `reverse`."""
 
     query: Query
+    tasks: Sequence[sa.ColumnElement[bool]]
     outcomes: Collection[str]
     last: int | None
     reverse: bool
 
 
-def paired_runs(shape: TableShape, select: RunSelect, retry_window: float, zone: Zone) -> sa.Select[Any]:
+def paired_runs(shape: TableShape, select: RunSelect, retry_window: float) -> sa.Select[Any]:
     """One row per selected run of the regular tasks by (moment, task name) (`bad` 0), after one row for
     every task the window functions cannot pair (`bad` 1, the rest of it meaningless). Each level computes
     window functions over plain columns only: MariaDB 10.11 misjudges a window function inside AND/OR."""
     columns, exact = shape.table.c, shape.exact
     task, action, rid = (exact(columns[name]) for name in ("task_name", "action", "run_id"))
-    clauses, _ = where_clauses(shape, Query(tasks=select.query.tasks), zone)
     created = columns.created
     by_id, in_order = [task, rid], [created, *shape.store_order]
     skipped_by_python = [
@@ -75,7 +73,7 @@ def paired_runs(shape: TableShape, select: RunSelect, retry_window: float, zone:
         sa.func.lag(created).over(partition_by=by_id, order_by=in_order).label("prev_created"),
         sa.func.lead(action).over(partition_by=by_id, order_by=in_order).label("next_action"),
         sa.case((sa.or_(*skipped_by_python, action.not_in(ALL_ACTIONS)), 1), else_=0).label("invalid"),
-    ).where(*clauses).subquery("history")  # fmt: skip
+    ).where(*select.tasks).subquery("history")  # fmt: skip
     h = history.c
     finish = exact(h.action).in_(FINISH_ACTIONS)
     closes = sa.and_(finish, exact(h.prev_action) == "run")

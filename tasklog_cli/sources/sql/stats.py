@@ -1,6 +1,7 @@
 """Runtime statistics computed inside PostgreSQL: pairing by window functions where the rules allow it,
 so `runtimes` on a large table moves little more than the answer."""
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,8 +12,6 @@ from tasklog_cli.query import Query
 from tasklog_cli.sources.sql.connect import read_only_connection
 from tasklog_cli.sources.sql.rows import EPOCH_RANGE
 from tasklog_cli.sources.sql.shape import TableShape
-from tasklog_cli.sources.sql.where import where_clauses
-from tasklog_cli.times import Zone
 
 FINISH_ACTIONS = ("success", "fail", "terminate", "inaction")
 ALL_ACTIONS = ("run", *FINISH_ACTIONS, "crash")
@@ -20,13 +19,13 @@ OUTCOMES = (*FINISH_ACTIONS, "running")  # a regular history has no crash
 
 
 def runtime_statistics(
-    engine: Engine, shape: TableShape, query: Query, zone: Zone
+    engine: Engine, shape: TableShape, query: Query, tasks: Sequence[sa.ColumnElement[bool]]
 ) -> tuple[dict[str, dict[str, Any]], list[str]]:
-    """Per-task statistics of the tasks whose history pairs by window functions (every record has a run
-    id, no crash rows, no run directly followed by another run of the same id), and the other tasks;
-    names, run ids and actions group and compare byte for byte, whatever their collation."""
+    """Per-task statistics of the tasks the conditions select (exactly) whose history pairs by window
+    functions (every record has a run id, no crash rows, no run directly followed by another run of the
+    same id), and the other tasks; names, run ids and actions group and compare byte for byte, whatever
+    their collation."""
     columns = shape.table.c
-    clauses, _ = where_clauses(shape, Query(tasks=query.tasks), zone)
     order = [columns.created, *shape.store_order]
     task, run_id, action = (
         shape.exact(columns[name]) if shape.is_text(name) else columns[name]
@@ -38,7 +37,7 @@ def runtime_statistics(
         sa.func.lag(action).over(partition_by=partition, order_by=order).label("prev_action"),
         sa.func.lag(columns.created).over(partition_by=partition, order_by=order).label("prev_created"),
         sa.func.lead(action).over(partition_by=partition, order_by=order).label("next_action"),
-    ).where(*clauses).subquery("paired")  # fmt: skip
+    ).where(*tasks).subquery("paired")  # fmt: skip
     p = paired.c
     finish = p.action.in_(FINISH_ACTIONS)
     closes_run = sa.and_(finish, p.prev_action == "run")

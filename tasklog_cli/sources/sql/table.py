@@ -29,10 +29,11 @@ from tasklog_cli.sources.sql.rows import EPOCH_RANGE, SqlRowReader, core_record,
 from tasklog_cli.sources.sql.shape import TableShape, describe_table
 from tasklog_cli.sources.sql.stats import runtime_statistics
 from tasklog_cli.sources.sql.watch import SqlWatch
-from tasklog_cli.sources.sql.where import where_clauses
+from tasklog_cli.sources.sql.where import text_in, where_clauses
 from tasklog_cli.values import to_epoch
 
 READ_ERRORS = (sa.exc.SQLAlchemyError, sqlite3.Error)
+MAX_NAMED_TASKS = 1000  # task names one statement may list (PostgreSQL takes at most 65,535 parameters)
 
 
 class SqlSource(Source):
@@ -44,7 +45,7 @@ class SqlSource(Source):
         label = sql_label(url)
         try:
             inspector = sa.inspect(self.engine)
-            self.table_name = options.table or pick_table(inspector, None, label)
+            self.table_name = options.table or pick_table(inspector, label)
             self.table = reflect_table(inspector, self.table_name, label)
             self.kind = f"{self.engine.dialect.name} table"
             super().__init__(label, [column.name for column in self.table.columns], options)
@@ -209,16 +210,28 @@ class SqlSource(Source):
             or "run_id" not in self.columns
         ):
             return None
+        tasks = self.task_clauses(query)
+        if tasks is None:
+            return None
         try:
-            statistics, irregular = runtime_statistics(self.engine, self.shape, query, self.options.zone)
+            return runtime_statistics(self.engine, self.shape, query, tasks)
         except READ_ERRORS as exc:
             raise SourceError(f"cannot read {self.label}: {first_line(exc)}") from exc
-        is_task = task_matcher(query.tasks) if query.tasks else None
-        if is_task is None:
-            return statistics, irregular
-        return {task: stats for task, stats in statistics.items() if is_task(task)}, [
-            t for t in irregular if is_task(t)
-        ]
+
+    def task_clauses(self, query: Query) -> list[sa.ColumnElement[bool]] | None:
+        """SQL conditions that select exactly the query's tasks (none: every task): its globs matched by
+        `task_matcher` against the names the table holds; None when more than one statement should name."""
+        if not query.tasks:
+            return []
+        names = list(query.tasks)
+        if query.task_globs():
+            column = self.table.c.task_name
+            exact = self.shape.exact(column) if self.shape.is_text("task_name") else column
+            held = [name.decode() if isinstance(name, bytes) else name for name in self.values(
+                sa.select(exact).distinct())]  # fmt: skip
+            is_task = task_matcher(query.tasks)
+            names = sorted(name for name in held if isinstance(name, str) and is_task(name))
+        return [text_in(self.shape, "task_name", names)] if len(names) <= MAX_NAMED_TASKS else None
 
     def summary(self) -> Summary:
         """Counts, time span and tasks from the database; task names grouped byte for byte (a collation
@@ -247,7 +260,7 @@ class SqlSource(Source):
 
     def details(self) -> dict[str, Any]:
         try:
-            found = sa.inspect(self.engine).get_indexes(self.table_name)
+            found = sa.inspect(self.engine).get_indexes(self.table.name, schema=self.table.schema)
         except READ_ERRORS as exc:
             raise SourceError(f"cannot read {self.label}: {first_line(exc)}") from exc
         indexes: list[dict[str, Any]] = [
