@@ -40,7 +40,7 @@ def open_sql(url_text: str, options: OpenOptions) -> Source:
     try:
         connect_once(engine, sql_label(url))
         inspector = sa.inspect(engine)
-        chosen = wanted or pick_table(inspector, None, sql_label(url))  # a named table: checked as it is read
+        chosen = wanted or pick_table(inspector, sql_label(url))  # a named table: checked as it is read
         opened = OpenOptions(zone=options.zone, strict=options.strict, table=chosen)
         if chosen == TASKFLOW_TABLE and is_taskflow_table(inspector, chosen):
             return open_table(engine, sql_label(url), opened)

@@ -94,13 +94,9 @@ def _mysql_read_only(connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def pick_table(inspector: sa.Inspector, wanted: str | None, label: str) -> str:
-    """The table to read: --table, else `tasks`, `logs`, fastapi-taskflow's snapshots, the only log table."""
-    if wanted is not None:
-        if inspector.has_table(wanted):
-            return wanted
-        tables = inspector.get_table_names()
-        raise SourceError(f"no table {wanted!r} in {label} (tables: {', '.join(tables) or 'none'})")
+def pick_table(inspector: sa.Inspector, label: str) -> str:
+    """The table to read when none is named: `tasks`, `logs`, fastapi-taskflow's snapshots, the only log
+    table of the default schema."""
     tables = inspector.get_table_names()
     candidates = [
         name
@@ -124,14 +120,27 @@ def pick_table(inspector: sa.Inspector, wanted: str | None, label: str) -> str:
     )
 
 
-def reflect_table(inspector: sa.Inspector, name: str, label: str) -> sa.Table:
+def split_table(inspector: sa.Inspector, wanted: str) -> tuple[str | None, str]:
+    """(schema, table) of a table as the user names it: `schema.table`, unless the default schema has a
+    table of the whole name (dots and all)."""
+    schema, dot, name = wanted.partition(".")
+    if not dot or not schema or not name or inspector.has_table(wanted):
+        return None, wanted
+    return schema, name
+
+
+def reflect_table(inspector: sa.Inspector, wanted: str, label: str) -> sa.Table:
     """The table's columns and primary key, reflected with the fewest catalog queries (start-up counts)."""
+    schema, name = split_table(inspector, wanted)
     try:
-        columns = inspector.get_columns(name)
+        columns = inspector.get_columns(name, schema=schema)
     except sa.exc.NoSuchTableError as exc:
-        tables = inspector.get_table_names()
-        raise SourceError(f"no table {name!r} in {label} (tables: {', '.join(tables) or 'none'})") from exc
-    primary = set(inspector.get_pk_constraint(name).get("constrained_columns") or ())
+        try:
+            found = [f"{schema}.{table}" if schema else table for table in inspector.get_table_names(schema)]
+        except sa.exc.SQLAlchemyError:  # no such schema
+            found = []
+        raise SourceError(f"no table {wanted!r} in {label} (tables: {', '.join(found) or 'none'})") from exc
+    primary = set(inspector.get_pk_constraint(name, schema=schema).get("constrained_columns") or ())
     return sa.Table(
         name,
         sa.MetaData(),
@@ -144,6 +153,7 @@ def reflect_table(inspector: sa.Inspector, name: str, label: str) -> sa.Table:
             )
             for column in columns
         ),
+        schema=schema,
     )
 
 

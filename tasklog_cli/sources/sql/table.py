@@ -184,8 +184,11 @@ class SqlSource(Source):
         """Runs paired by window functions; the tasks they cannot pair come first, named."""
         if not can_pair(self.shape):
             return None
-        select = RunSelect(query, frozenset(outcomes), last, reverse)
-        statement = paired_runs(self.shape, select, window.total_seconds(), self.options.zone)
+        tasks = self.task_clauses(query)
+        if tasks is None:
+            return None
+        select = RunSelect(query, tasks, frozenset(outcomes), last, reverse)
+        statement = paired_runs(self.shape, select, window.total_seconds())
         rows = self._rows(statement)
         irregular: list[str] = []
         for row in rows:
@@ -272,7 +275,7 @@ class SqlSource(Source):
             indexes.insert(0, {"name": "PRIMARY KEY", "columns": primary})
         leading = [tuple(index["columns"]) for index in indexes]
         suggested = [
-            f"CREATE INDEX ix_{self.table_name}_{'_'.join(wanted)} ON {self.table_name} ({', '.join(wanted)})"
+            f"CREATE INDEX ix_{self.table.name}_{'_'.join(wanted)} ON {self.table_name} ({', '.join(wanted)})"
             for wanted in (("task_name", "created"), ("created",))
             if not any(columns[: len(wanted)] == wanted for columns in leading)
         ]
