@@ -22,8 +22,22 @@ def main() -> None:
 
     command = get_command(app)
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    if _interrupted:
-        from tasklog_cli.diagnostics import Diagnostics
-
-        sys.exit(Diagnostics(sys.stderr).interrupted())
+    if _interrupted or sys.stdout is None:
+        sys.exit(_cannot_start())
     command.main(prog_name="tasklog")
+
+
+def _cannot_start() -> int:
+    """A Ctrl-C while loading, or no standard output to write to: one line (where stderr is open) and the
+    exit code."""
+    from tasklog_cli.diagnostics import Diagnostics
+    from tasklog_cli.errors import ExitCode
+
+    if sys.stderr is None:
+        return ExitCode.INTERRUPTED if _interrupted else ExitCode.USAGE
+    diagnostics = Diagnostics(sys.stderr)
+    if _interrupted:
+        return diagnostics.interrupted()
+    return diagnostics.error(
+        "standard output is closed: there is nowhere to write the answer", ExitCode.USAGE
+    )

@@ -151,7 +151,7 @@ def build_query(
     if grep is not None:
         try:
             re.compile(grep)
-        except re.error as exc:
+        except (re.error, OverflowError, RecursionError) as exc:  # `a{4294967296}`, deep nesting
             raise UsageError(f"bad --grep regex {grep!r}: {exc}") from exc
     return Query(
         tasks=tuple(tasks),

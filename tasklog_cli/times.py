@@ -105,7 +105,10 @@ def parse_span(text: str) -> timedelta:
         raise UsageError(f"bad duration {text!r}: {exc}") from exc
     if seconds is None:
         raise UsageError(f"bad duration {text!r}: use {SPAN_FORMS}")
-    return timedelta(seconds=seconds)
+    try:
+        return timedelta(seconds=seconds)
+    except OverflowError as exc:  # beyond timedelta's 999,999,999 days
+        raise UsageError(f"bad duration {text!r}: out of range") from exc
 
 
 def parse_time(text: str, *, now: datetime, zone: Zone) -> float:

@@ -387,6 +387,29 @@ def test_closed_pipe_ends_quietly() -> None:
     assert result.stderr == ""
 
 
+def test_closed_stdout_is_one_line_and_exit_2() -> None:
+    """`tasklog ls >&-`: no traceback, one line naming what is wrong."""
+    command = f"{sys.executable} -m tasklog_cli ls -r demo >&-"
+    result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, check=False)
+    assert (result.returncode, result.stderr) == (
+        2, "tasklog: error: standard output is closed: there is nowhere to write the answer\n"
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["ls", "-g", "a{4294967296}"], "bad --grep regex 'a{4294967296}'"),
+        (["ls", "-g", "(" * 5000 + ")" * 5000], "bad --grep regex"),
+        (["runs", "--retry-window", "50110713239w"], "bad duration '50110713239w': out of range"),
+        (["check", "--max-age", "50110713239w"], "bad duration '50110713239w': out of range"),
+        (["check", "--max-duration", "50110713239w"], "bad duration '50110713239w': out of range"),
+    ],
+)
+def test_numbers_too_big_for_python_are_usage_errors(args: list[str], fragment: str) -> None:
+    assert_one_error_line(run_cli(*args, "-r", "demo", expect=2), fragment)
+
+
 def test_no_command_prints_the_help_on_stderr_and_exits_2() -> None:
     result = run_cli(expect=2)
     assert result.stdout == ""
