@@ -34,15 +34,16 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from conftest import DATA, ROCKETRY, assert_one_error_line, run_cli
-from test_services import DECLARED_FOR_REDBIRD, load_with_redbird
+from test_services import DECLARED_FOR_REDBIRD, load_with_redbird, reachable
 from test_sources_contract import (
     REDIS_URL,
     SERVER_URLS,
     IdentifiedTaskRunRecord,
     TaskRunRecord,
     master_items,
-    skip_or_fail,
+    redis_prefix,
 )
+from test_taskflow import sqlite_snapshots
 
 from tasklog_cli.cli import run
 from tasklog_cli.environment import Environment
@@ -121,17 +122,9 @@ class MemorySnapshots:
         """Nothing is held open."""
 
 
-def taskflow_snapshots() -> list[dict[str, Any]]:
-    connection = sqlite3.connect(TASKFLOW_DB)
-    connection.row_factory = sqlite3.Row
-    rows = [dict(row) for row in connection.execute("SELECT * FROM task_snapshots")]
-    connection.close()
-    return rows
-
-
 def open_reference(spec: str, options: OpenOptions) -> Source:
     if spec == TASKFLOW:
-        return TaskflowSource(MemorySnapshots(taskflow_snapshots()), options)
+        return TaskflowSource(MemorySnapshots(sqlite_snapshots(TASKFLOW_DB)()), options)
     records = list(rocketry_records())
     if spec == CREATED_ORDER:
         records.sort(key=lambda record: record.created)
@@ -221,62 +214,50 @@ def redbird_memory_store(folder: Path) -> Iterator[Store]:
         yield Store(f"{module}:repo", FILE_ORDER)
 
 
-def server_engine(url: str) -> sa.Engine:
-    engine = sa.create_engine(url, connect_args={"connect_timeout": 3})
+@contextmanager
+def dropped_after(url: str, statement: str) -> Iterator[sa.Engine]:
+    """An engine on the server (a skip, or a failure under TASKLOG_REQUIRE_SERVICES=1, when there is
+    none), and `statement` (a DROP) run when the block ends."""
+    engine = reachable(url).execution_options(isolation_level="AUTOCOMMIT")
     try:
-        engine.connect().close()
-    except sa.exc.OperationalError as exc:
+        yield engine
+    finally:
+        with engine.connect() as connection:
+            connection.exec_driver_sql(statement)
         engine.dispose()
-        skip_or_fail(f"server at {url} unreachable: {str(exc.orig).splitlines()[0]}")
-    return engine
 
 
 @contextmanager
 def postgresql_store(folder: Path) -> Iterator[Store]:
     """Rocketry's recipe on PostgreSQL: the table Red Bird's SQLRepo creates, `created FLOAT PRIMARY KEY`."""
-    engine = server_engine(SERVER_URLS["postgresql"])
     name = f"tasklog_cross_{uuid.uuid4().hex[:8]}"
-    load_with_redbird(engine, name)
-    try:
+    with dropped_after(SERVER_URLS["postgresql"], f"DROP TABLE IF EXISTS {name}") as engine:
+        load_with_redbird(engine, name)
         yield Store(f"{SERVER_URLS['postgresql']}#{name}", CREATED_ORDER)
-    finally:
-        with engine.begin() as connection:
-            connection.exec_driver_sql(f"DROP TABLE {name}")
-        engine.dispose()
 
 
 @contextmanager
 def postgresql_schema_store(folder: Path) -> Iterator[Store]:
     """The table README recommends (its own SERIAL key) in a schema of its own, named `schema.table`."""
-    engine = server_engine(SERVER_URLS["postgresql"])
     schema, name = f"tasklog_cross_{uuid.uuid4().hex[:8]}", "task_log"
-    with engine.begin() as connection:
-        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
-        connection.exec_driver_sql(DECLARED_FOR_REDBIRD["postgresql"].format(name=f"{schema}.{name}"))
-        table = sa.Table(name, sa.MetaData(), schema=schema, autoload_with=connection)
-        connection.execute(table.insert(), [TaskRunRecord(**item).dict() for item in master_items()])
-    try:
-        yield Store(f"{SERVER_URLS['postgresql']}?table={schema}.{name}", FILE_ORDER)
-    finally:
+    with dropped_after(SERVER_URLS["postgresql"], f"DROP SCHEMA IF EXISTS {schema} CASCADE") as engine:
         with engine.begin() as connection:
-            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        engine.dispose()
+            connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+            connection.exec_driver_sql(DECLARED_FOR_REDBIRD["postgresql"].format(name=f"{schema}.{name}"))
+            table = sa.Table(name, sa.MetaData(), schema=schema, autoload_with=connection)
+            connection.execute(table.insert(), [TaskRunRecord(**item).dict() for item in master_items()])
+        yield Store(f"{SERVER_URLS['postgresql']}?table={schema}.{name}", FILE_ORDER)
 
 
 @contextmanager
 def mariadb_store(folder: Path) -> Iterator[Store]:
     """MariaDB: the table README recommends (DOUBLE `created`, its own key), written by Red Bird's SQLRepo."""
-    engine = server_engine(SERVER_URLS["mariadb"])
     name = f"tasklog_cross_{uuid.uuid4().hex[:8]}"
-    with engine.begin() as connection:
-        connection.exec_driver_sql(DECLARED_FOR_REDBIRD["mysql"].format(name=name))
-    load_with_redbird(engine, name)
-    try:
-        yield Store(f"{SERVER_URLS['mariadb']}#{name}", FILE_ORDER)
-    finally:
+    with dropped_after(SERVER_URLS["mariadb"], f"DROP TABLE IF EXISTS {name}") as engine:
         with engine.begin() as connection:
-            connection.exec_driver_sql(f"DROP TABLE {name}")
-        engine.dispose()
+            connection.exec_driver_sql(DECLARED_FOR_REDBIRD["mysql"].format(name=name))
+        load_with_redbird(engine, name)
+        yield Store(f"{SERVER_URLS['mariadb']}#{name}", FILE_ORDER)
 
 
 def copy_taskflow(backend: Any) -> None:
@@ -307,41 +288,23 @@ def taskflow_server_store(dialect: str) -> Iterator[Store]:
     from fastapi_taskflow.backends import MySQLBackend, PostgresBackend
 
     server = SERVER_URLS[dialect].rsplit("/", 1)[0]
-    engine = server_engine(f"{server}/test").execution_options(isolation_level="AUTOCOMMIT")
     database = f"tasklog_cross_{uuid.uuid4().hex[:8]}"
-    with engine.connect() as connection:
-        connection.exec_driver_sql(f"CREATE DATABASE {database}")
-    plain_url = f"{server.split('+', 1)[0]}://{server.split('://', 1)[1]}/{database}"
-    copy_taskflow(PostgresBackend(plain_url) if dialect == "postgresql" else MySQLBackend(plain_url))
-    try:
-        yield Store(plain_url, TASKFLOW)
-    finally:
-        force = " WITH (FORCE)" if dialect == "postgresql" else ""
+    force = " WITH (FORCE)" if dialect == "postgresql" else ""
+    with dropped_after(f"{server}/test", f"DROP DATABASE IF EXISTS {database}{force}") as engine:
         with engine.connect() as connection:
-            connection.exec_driver_sql(f"DROP DATABASE {database}{force}")
-        engine.dispose()
+            connection.exec_driver_sql(f"CREATE DATABASE {database}")
+        url = f"{server.split('+', 1)[0]}://{server.split('://', 1)[1]}/{database}"  # as the library takes it
+        copy_taskflow(PostgresBackend(url) if dialect == "postgresql" else MySQLBackend(url))
+        yield Store(url, TASKFLOW)
 
 
 @contextmanager
 def taskflow_redis_store(folder: Path) -> Iterator[Store]:
-    import redis
     from fastapi_taskflow import RedisBackend
 
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        client.close()
-        skip_or_fail(f"no Redis server at {REDIS_URL}: {exc}")
-    prefix = f"tasklog-cross-{uuid.uuid4().hex[:8]}:snapshots"
-    copy_taskflow(RedisBackend(url=REDIS_URL, prefix=prefix))
-    try:
+    with redis_prefix("cross") as prefix:
+        copy_taskflow(RedisBackend(url=REDIS_URL, prefix=prefix))
         yield Store(f"{REDIS_URL}?prefix={prefix}", TASKFLOW)
-    finally:
-        keys = list(client.scan_iter(match=f"{prefix}*"))
-        if keys:
-            client.delete(*keys)
-        client.close()
 
 
 STORES: dict[str, Callable[[Path], AbstractContextManager[Store]]] = {
@@ -383,7 +346,9 @@ def _at(fraction: float) -> str:
 
 
 def _task_id(task_name: str) -> str:
-    return next(str(row["task_id"]) for row in taskflow_snapshots() if row["func_name"] == task_name)
+    return next(
+        str(row["task_id"]) for row in sqlite_snapshots(TASKFLOW_DB)() if row["func_name"] == task_name
+    )
 
 
 @dataclass(frozen=True)

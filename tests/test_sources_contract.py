@@ -791,11 +791,9 @@ def taskflow_sqlite_store(folder: Path) -> Iterator[ContractStore]:
 
 
 @contextmanager
-def taskflow_redis_store(folder: Path) -> Iterator[ContractStore]:
-    """A fastapi-taskflow Redis store under a key prefix of its own, deleted afterwards."""
+def redis_prefix(name: str) -> Iterator[str]:
+    """A snapshot key prefix of its own on the Redis server, its keys deleted afterwards."""
     import redis
-    from fastapi_taskflow import RedisBackend
-    from taskflow_app import write_history, write_one_task
 
     client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
     try:
@@ -803,20 +801,30 @@ def taskflow_redis_store(folder: Path) -> Iterator[ContractStore]:
     except redis.RedisError as exc:
         client.close()
         skip_or_fail(f"no Redis server at {REDIS_URL}: {exc}")
-    prefix = f"tasklog-contract-{uuid.uuid4().hex[:8]}:snapshots"
-    write_history(RedisBackend(url=REDIS_URL, prefix=prefix))
-
-    def append() -> int:
-        write_one_task(RedisBackend(url=REDIS_URL, prefix=prefix))
-        return 4
-
+    prefix = f"tasklog-{name}-{uuid.uuid4().hex[:8]}:snapshots"
     try:
-        yield ContractStore(f"{REDIS_URL}?prefix={prefix}", append)
+        yield prefix
     finally:
         keys = list(client.scan_iter(match=f"{prefix}*"))
         if keys:
             client.delete(*keys)
         client.close()
+
+
+@contextmanager
+def taskflow_redis_store(folder: Path) -> Iterator[ContractStore]:
+    """A fastapi-taskflow Redis store under a key prefix of its own, deleted afterwards."""
+    from fastapi_taskflow import RedisBackend
+    from taskflow_app import write_history, write_one_task
+
+    with redis_prefix("contract") as prefix:
+        write_history(RedisBackend(url=REDIS_URL, prefix=prefix))
+
+        def append() -> int:
+            write_one_task(RedisBackend(url=REDIS_URL, prefix=prefix))
+            return 4
+
+        yield ContractStore(f"{REDIS_URL}?prefix={prefix}", append)
 
 
 CONTRACT_STORES: dict[str, Callable[[Path], AbstractContextManager[ContractStore]]] = {
