@@ -16,15 +16,13 @@ def _defer(signum: int, frame: FrameType | None) -> None:
 def main() -> None:
     """Load the CLI with Ctrl-C deferred, then run it; an interrupt while loading is one line and 130."""
     signal.signal(signal.SIGINT, _defer)
-    from typer.main import get_command
+    from tasklog_cli.cli import command
 
-    from tasklog_cli.cli import app
-
-    command = get_command(app)
+    built = command()
     signal.signal(signal.SIGINT, signal.default_int_handler)
     if _interrupted or sys.stdout is None:
         sys.exit(_cannot_start())
-    command.main(prog_name="tasklog")
+    built.main(prog_name="tasklog")
 
 
 def _cannot_start() -> int:
