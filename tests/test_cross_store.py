@@ -38,8 +38,8 @@ from test_services import DECLARED_FOR_REDBIRD, load_with_redbird, reachable
 from test_sources_contract import (
     REDIS_URL,
     SERVER_URLS,
-    IdentifiedTaskRunRecord,
     TaskRunRecord,
+    jsondir_repo,
     master_items,
     redis_prefix,
 )
@@ -53,7 +53,6 @@ from tasklog_cli.models import ROCKETRY_COLUMN_KINDS, ColumnKind, Record
 from tasklog_cli.query import Query
 from tasklog_cli.sources import URL_OPENERS, OpenOptions, Source, open_source
 from tasklog_cli.sources.base import RowReader
-from tasklog_cli.sources.redbird import load_redbird
 from tasklog_cli.sources.sql import SqlSource
 from tasklog_cli.sources.sql.paired import can_pair
 from tasklog_cli.sources.taskflow import TaskflowSource
@@ -149,11 +148,16 @@ class Store:
     stdin: bytes | None = None
 
 
-@contextmanager
-def csv_store(folder: Path) -> Iterator[Store]:
-    path = folder / "task_run.csv"
-    shutil.copyfile(MASTER, path)
-    yield Store(str(path), FILE_ORDER)
+def copied(committed: Path, reference: str) -> Callable[[Path], AbstractContextManager[Store]]:
+    """A store that is a copy of a committed file (a reader may leave SQLite side files beside it)."""
+
+    @contextmanager
+    def store(folder: Path) -> Iterator[Store]:
+        path = folder / committed.name
+        shutil.copyfile(committed, path)
+        yield Store(str(path), reference)
+
+    return store
 
 
 @contextmanager
@@ -169,14 +173,6 @@ def stdin_jsonl_store(folder: Path) -> Iterator[Store]:
 
 
 @contextmanager
-def rocketry_sqlite_store(folder: Path) -> Iterator[Store]:
-    """The table Rocketry itself wrote (SQLRepo with an ORM model: id key, runtime as a DATETIME)."""
-    path = folder / "task_run.db"
-    shutil.copyfile(ROCKETRY_DB, path)
-    yield Store(str(path), FILE_ORDER)
-
-
-@contextmanager
 def json_store(folder: Path) -> Iterator[Store]:
     """A MemoryRepo dump: json.dumps([item.dict() ...], default=str)."""
     path = folder / "memory.json"
@@ -188,12 +184,7 @@ def json_store(folder: Path) -> Iterator[Store]:
 def jsondir_store(folder: Path) -> Iterator[Store]:
     """A JSONDirectoryRepo folder written by Red Bird (a folder's store order is `created`)."""
     path = folder / "jsondir"
-    path.mkdir()
-    repo = load_redbird().repos.JSONDirectoryRepo(
-        path=path, id_field="id", model=IdentifiedTaskRunRecord, kwds_json_dump={"default": str}
-    )
-    for number, item in enumerate(master_items(), start=1):
-        repo.add(IdentifiedTaskRunRecord(id=f"{number:06d}", **item))
+    jsondir_repo(path, master_items())
     yield Store(str(path), CREATED_ORDER)
 
 
@@ -276,13 +267,6 @@ def copy_taskflow(backend: Any) -> None:
 
 
 @contextmanager
-def taskflow_sqlite_store(folder: Path) -> Iterator[Store]:
-    path = folder / "taskflow.db"
-    shutil.copyfile(TASKFLOW_DB, path)
-    yield Store(str(path), TASKFLOW)
-
-
-@contextmanager
 def taskflow_server_store(dialect: str) -> Iterator[Store]:
     """A database of its own on the server, the tasks saved by the library's backend, dropped afterwards."""
     from fastapi_taskflow.backends import MySQLBackend, PostgresBackend
@@ -308,17 +292,17 @@ def taskflow_redis_store(folder: Path) -> Iterator[Store]:
 
 
 STORES: dict[str, Callable[[Path], AbstractContextManager[Store]]] = {
-    "csv": csv_store,
+    "csv": copied(MASTER, FILE_ORDER),
     "stdin": stdin_store,
     "stdin-jsonl": stdin_jsonl_store,
-    "sqlite": rocketry_sqlite_store,
+    "sqlite": copied(ROCKETRY_DB, FILE_ORDER),  # the table Rocketry wrote: id key, runtime a DATETIME
     "json": json_store,
     "jsondir": jsondir_store,
     "redbird-memory": redbird_memory_store,
     "postgresql": postgresql_store,
     "postgresql-schema": postgresql_schema_store,
     "mariadb": mariadb_store,
-    "taskflow-sqlite": taskflow_sqlite_store,
+    "taskflow-sqlite": copied(TASKFLOW_DB, TASKFLOW),
     "taskflow-postgresql": lambda folder: taskflow_server_store("postgresql"),
     "taskflow-mysql": lambda folder: taskflow_server_store("mariadb"),
     "taskflow-redis": taskflow_redis_store,

@@ -90,6 +90,20 @@ class IdentifiedTaskRunRecord(TaskRunRecord):
     id: str
 
 
+def jsondir_repo(path: Path, items: list[dict[str, Any]]) -> Any:
+    """A JSONDirectoryRepo folder made by Red Bird holding the items (ids in their order), and its repo."""
+    path.mkdir()
+    repo = load_redbird().repos.JSONDirectoryRepo(
+        path=path,
+        id_field="id",
+        model=IdentifiedTaskRunRecord,
+        kwds_json_dump={"default": str},  # the model holds datetimes: the same `default=str` as a dump
+    )
+    for index, item in enumerate(items, start=1):
+        repo.add(IdentifiedTaskRunRecord(id=f"{index:06d}", **item))
+    return repo
+
+
 @dataclass
 class Stores:
     """The master log in every store kind, and what the master holds, read with the csv module."""
@@ -156,15 +170,7 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> Stores:
     paths["json-pydantic"].write_text(f"[{items_json}]", encoding="utf-8")
 
     paths["jsondir"] = folder / "jsondir"
-    paths["jsondir"].mkdir()
-    directory_repo = redbird.repos.JSONDirectoryRepo(
-        path=paths["jsondir"],
-        id_field="id",
-        model=IdentifiedTaskRunRecord,
-        kwds_json_dump={"default": str},  # the model holds datetimes: the same `default=str` as a dump
-    )
-    for index, item in enumerate(dumped, start=1):
-        directory_repo.add(IdentifiedTaskRunRecord(id=f"{index:06d}", **item))
+    jsondir_repo(paths["jsondir"], dumped)
     return Stores(paths, memory_repo, master_rows)
 
 
@@ -661,13 +667,8 @@ def jsonl_store(folder: Path) -> Iterator[ContractStore]:
 @contextmanager
 def jsondir_store(folder: Path) -> Iterator[ContractStore]:
     path = folder / "jsondir"
-    path.mkdir()
-    repo = load_redbird().repos.JSONDirectoryRepo(
-        path=path, id_field="id", model=IdentifiedTaskRunRecord, kwds_json_dump={"default": str}
-    )
     items = master_items()
-    for index, item in enumerate(items, start=1):
-        repo.add(IdentifiedTaskRunRecord(id=f"{index:06d}", **item))
+    repo = jsondir_repo(path, items)
 
     def append() -> int:
         for index, item in enumerate(appended_items(), start=len(items) + 1):
